@@ -1,0 +1,41 @@
+use http::Method;
+
+use super::error::ApiError;
+use super::models::{Category, CategoryUpdate, NewCategory};
+use super::transport::{ApiRequest, Gateway};
+
+const BASE: &str = "/identity/resources/permissions/v1/categories";
+
+/// Permission categories: `{gateway}/identity/resources/permissions/v1/categories`. From
+/// [`FronteggClient::categories`](super::FronteggClient::categories).
+#[derive(Debug, Clone, Copy)]
+pub struct Categories<'a> {
+    gateway: &'a Gateway,
+}
+
+impl<'a> Categories<'a> {
+    pub(crate) fn new(gateway: &'a Gateway) -> Self {
+        Categories { gateway }
+    }
+
+    /// Every category.
+    pub async fn list(&self) -> Result<Vec<Category>, ApiError> {
+        self.gateway.json(ApiRequest::new(Method::GET, self.gateway.url(BASE, &[]))).await
+    }
+
+    /// Creates a category.
+    pub async fn create(&self, category: NewCategory) -> Result<Category, ApiError> {
+        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])).json(&category)?).await
+    }
+
+    /// Changes a category.
+    pub async fn update(&self, category_id: &str, update: &CategoryUpdate) -> Result<(), ApiError> {
+        let url = self.gateway.url(BASE, &[category_id]);
+        self.gateway.no_content(ApiRequest::new(Method::PATCH, url).json(update)?).await
+    }
+
+    /// Deletes a category.
+    pub async fn delete(&self, category_id: &str) -> Result<(), ApiError> {
+        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[category_id]))).await
+    }
+}

@@ -1,0 +1,26 @@
+//! The Frontegg API: the vendor token, access-token and user lookups, and the management of the
+//! permission model ([`FronteggClient`]).
+//!
+//! Every call carries the vendor token (`x-access-token`), obtained with the client id and API
+//! key, shared by all callers (one request in flight), and renewed at 80 % of its lifetime.
+//! Timeouts, connection errors and 5xx are retried with exponential backoff and jitter; a 429
+//! waits until `X-Rate-Limit-Reset` when that is near. Neither the API key nor the vendor token
+//! ever reaches a log.
+
+mod categories;
+mod client;
+mod error;
+pub(crate) mod lookups;
+mod models;
+mod permissions;
+mod roles;
+mod transport;
+mod vendor;
+
+pub use categories::Categories;
+pub use client::FronteggClient;
+pub use error::ApiError;
+pub use models::*;
+pub use permissions::Permissions;
+pub use roles::Roles;
+pub(crate) use transport::{CappedError, Gateway, describe_transport, read_capped};

@@ -1,0 +1,344 @@
+//! The JSON of the permission model (frontegg-api.md §6). Answers are read leniently: a field
+//! Frontegg leaves out takes its default, an unknown field is ignored.
+
+use serde::{Deserialize, Serialize};
+
+/// How a permission is given to new roles (`assignmentType`, and the classification `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AssignmentType {
+    /// Never assigned automatically.
+    Never,
+    /// Always assigned.
+    Always,
+    /// Assignable by tenant admins.
+    Assignable,
+}
+
+/// A permission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permission {
+    /// Its id (used by the management API).
+    pub id: String,
+    /// Its key (what tokens carry).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Creation time, as Frontegg writes it.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Last update time, as Frontegg writes it.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// Ids of the roles holding it.
+    #[serde(default)]
+    pub role_ids: Vec<String>,
+    /// Its category.
+    #[serde(default)]
+    pub category_id: Option<String>,
+    /// Whether it is one of Frontegg's own (`fe.*`).
+    #[serde(default)]
+    pub fe_permission: bool,
+}
+
+/// A permission to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewPermission {
+    /// Its key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Its category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+    /// How it is given to roles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignment_type: Option<AssignmentType>,
+}
+
+impl NewPermission {
+    /// A permission with a key and a name.
+    ///
+    /// ```
+    /// use frontegg_auth::api::NewPermission;
+    /// let p = NewPermission::new("reports.read", "Read reports").description("See every report");
+    /// # let _ = p;
+    /// ```
+    pub fn new(key: impl Into<String>, name: impl Into<String>) -> Self {
+        NewPermission { key: key.into(), name: name.into(), description: None, category_id: None, assignment_type: None }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Puts it in a category.
+    pub fn category(mut self, category_id: impl Into<String>) -> Self {
+        self.category_id = Some(category_id.into());
+        self
+    }
+
+    /// Sets the assignment type.
+    pub fn assignment(mut self, assignment: AssignmentType) -> Self {
+        self.assignment_type = Some(assignment);
+        self
+    }
+}
+
+/// Changes to a permission; unset fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionUpdate {
+    /// New key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// New name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<String>,
+}
+
+/// A permission category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Category {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Creation time, as Frontegg writes it.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Whether it is one of Frontegg's own.
+    #[serde(default)]
+    pub fe_category: bool,
+}
+
+/// A category to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCategory {
+    /// Its name.
+    pub name: String,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// An id of your choosing (Frontegg makes one otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl NewCategory {
+    /// A category with a name.
+    pub fn new(name: impl Into<String>) -> Self {
+        NewCategory { name: name.into(), description: None, id: None }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Chooses the id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+}
+
+/// Changes to a category.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryUpdate {
+    /// New name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A role. It lists permission **ids**; tokens carry permission **keys**.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Role {
+    /// Its id.
+    pub id: String,
+    /// Its key (what tokens carry).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// The vendor.
+    #[serde(default)]
+    pub vendor_id: Option<String>,
+    /// The tenant, for tenant-specific roles.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Given to new users.
+    #[serde(default)]
+    pub is_default: bool,
+    /// Given to a tenant's first user.
+    #[serde(default)]
+    pub first_user_role: bool,
+    /// Its level in the hierarchy.
+    #[serde(default)]
+    pub level: Option<i64>,
+    /// Creation time, as Frontegg writes it.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Last update time, as Frontegg writes it.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// Ids of its permissions.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+/// A role to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewRole {
+    /// Its key.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Its level in the hierarchy.
+    pub level: i64,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Given to new users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+}
+
+impl NewRole {
+    /// A role with a key, a name and a level.
+    pub fn new(key: impl Into<String>, name: impl Into<String>, level: i64) -> Self {
+        NewRole { key: key.into(), name: name.into(), level, description: None, is_default: None }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Makes it a default role.
+    pub fn default_role(mut self, is_default: bool) -> Self {
+        self.is_default = Some(is_default);
+        self
+    }
+}
+
+/// Changes to a role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleUpdate {
+    /// New key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// New name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<i64>,
+    /// New description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Default or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+}
+
+/// Sort direction of [`RolesQuery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// Ascending.
+    Asc,
+    /// Descending.
+    Desc,
+}
+
+/// A page request of `GET /resources/roles/v2`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolesQuery {
+    /// `_limit`: items per page.
+    pub limit: Option<u32>,
+    /// `_offset`: the page number Frontegg starts at 0.
+    pub offset: Option<u32>,
+    /// `_sortBy`: a field name.
+    pub sort_by: Option<String>,
+    /// `_order`.
+    pub order: Option<SortOrder>,
+    /// `_filter`: free text matched by Frontegg.
+    pub filter: Option<String>,
+}
+
+impl RolesQuery {
+    pub(crate) fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(v) = self.limit {
+            out.push(("_limit", v.to_string()));
+        }
+        if let Some(v) = self.offset {
+            out.push(("_offset", v.to_string()));
+        }
+        if let Some(v) = &self.sort_by {
+            out.push(("_sortBy", v.clone()));
+        }
+        if let Some(v) = self.order {
+            out.push(("_order", if v == SortOrder::Asc { "ASC" } else { "DESC" }.to_owned()));
+        }
+        if let Some(v) = &self.filter {
+            out.push(("_filter", v.clone()));
+        }
+        out
+    }
+}
+
+/// One page of roles.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RolesPage {
+    /// The roles of the page.
+    #[serde(default)]
+    pub items: Vec<Role>,
+    /// Totals.
+    #[serde(rename = "_metadata", default)]
+    pub metadata: PageMetadata,
+}
+
+/// Totals of a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageMetadata {
+    /// Items over all pages.
+    #[serde(default)]
+    pub total_items: u64,
+    /// Number of pages.
+    #[serde(default)]
+    pub total_pages: u64,
+}

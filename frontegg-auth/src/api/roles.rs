@@ -1,0 +1,70 @@
+use http::Method;
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::models::{NewRole, Role, RoleUpdate, RolesPage, RolesQuery};
+use super::transport::{ApiRequest, Gateway};
+
+const BASE: &str = "/identity/resources/roles/v1";
+
+/// Roles: `{gateway}/identity/resources/roles/v1` and `/v2`. From
+/// [`FronteggClient::roles`](super::FronteggClient::roles).
+#[derive(Debug, Clone, Copy)]
+pub struct Roles<'a> {
+    gateway: &'a Gateway,
+}
+
+impl<'a> Roles<'a> {
+    pub(crate) fn new(gateway: &'a Gateway) -> Self {
+        Roles { gateway }
+    }
+
+    /// Every role; with a tenant, that tenant's view (header `frontegg-tenant-id`).
+    pub async fn list(&self, tenant_id: Option<&str>) -> Result<Vec<Role>, ApiError> {
+        let headers: Vec<(&str, &str)> = tenant_id.map(|t| ("frontegg-tenant-id", t)).into_iter().collect();
+        let request = ApiRequest::new(Method::GET, self.gateway.url(BASE, &[])).headers(&headers);
+        self.gateway.json(request).await
+    }
+
+    /// One page of roles (`GET /resources/roles/v2`).
+    pub async fn list_page(&self, query: &RolesQuery) -> Result<RolesPage, ApiError> {
+        let mut url = self.gateway.url("/identity/resources/roles/v2", &[]);
+        {
+            let mut pairs = url.query_pairs_mut();
+            for (name, value) in query.pairs() {
+                pairs.append_pair(name, &value);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        self.gateway.json(ApiRequest::new(Method::GET, url)).await
+    }
+
+    /// Creates roles, in one call.
+    pub async fn create(&self, roles: Vec<NewRole>) -> Result<Vec<Role>, ApiError> {
+        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])).json(&roles)?).await
+    }
+
+    /// Changes a role.
+    pub async fn update(&self, role_id: &str, update: &RoleUpdate) -> Result<Role, ApiError> {
+        let url = self.gateway.url(BASE, &[role_id]);
+        self.gateway.json(ApiRequest::new(Method::PATCH, url).json(update)?).await
+    }
+
+    /// Deletes a role.
+    pub async fn delete(&self, role_id: &str) -> Result<(), ApiError> {
+        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[role_id]))).await
+    }
+
+    /// Replaces the role's permissions (by permission id).
+    pub async fn set_permissions(&self, role_id: &str, permission_ids: &[&str]) -> Result<Role, ApiError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body<'b> {
+            permission_ids: &'b [&'b str],
+        }
+        let url = self.gateway.url(BASE, &[role_id, "permissions"]);
+        self.gateway.json(ApiRequest::new(Method::PUT, url).json(&Body { permission_ids })?).await
+    }
+}

@@ -1,0 +1,660 @@
+//! Configuration: where the keys come from, what a token must satisfy, how the Frontegg API is reached.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub use jsonwebtoken::Algorithm;
+use reqwest::Url;
+
+use crate::secret::{ApiKey, JwtSecret};
+
+/// A Frontegg API gateway region: the typed alternative to [`ConfigBuilder::gateway_url`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Region {
+    /// `https://api.frontegg.com`, the default of every official SDK.
+    #[default]
+    Eu,
+    /// `https://api.us.frontegg.com`.
+    Us,
+    /// `https://api.ca.frontegg.com`.
+    Ca,
+    /// `https://api.au.frontegg.com`.
+    Au,
+}
+
+impl Region {
+    /// The gateway URL of the region.
+    pub fn gateway_url(self) -> &'static str {
+        match self {
+            Region::Eu => "https://api.frontegg.com",
+            Region::Us => "https://api.us.frontegg.com",
+            Region::Ca => "https://api.ca.frontegg.com",
+            Region::Au => "https://api.au.frontegg.com",
+        }
+    }
+}
+
+/// Where the signing keys come from.
+///
+/// Left unset, the builder picks the JWKS of the base URL when one is given, else the vendor
+/// configuration when credentials are given.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySource {
+    /// A JWKS document at this URL, fetched without credentials and refreshed in the background.
+    Jwks(String),
+    /// The `publicKey` of `GET {gateway}/identity/resources/configurations/v1`, read with the vendor token.
+    VendorConfiguration,
+    /// A fixed SPKI PEM (`-----BEGIN PUBLIC KEY-----`): air-gapped setups. Never refreshed.
+    StaticPem(String),
+    /// A fixed JWKS document (the JSON text): air-gapped setups and tests. Never refreshed.
+    StaticJwks(String),
+}
+
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Jwks(url) => f.debug_tuple("Jwks").field(url).finish(),
+            KeySource::VendorConfiguration => f.write_str("VendorConfiguration"),
+            KeySource::StaticPem(_) => f.write_str("StaticPem(..)"),
+            KeySource::StaticJwks(_) => f.write_str("StaticJwks(..)"),
+        }
+    }
+}
+
+/// A configuration that cannot work, reported by [`ConfigBuilder::build`] rather than at the first request.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Neither a base URL, credentials nor a static key: there is nowhere to get signing keys from.
+    #[error(
+        "no source of signing keys: set the base URL (FRONTEGG_BASE_URL), the credentials \
+         (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY) or a static key"
+    )]
+    NoKeySource,
+    /// A URL that does not parse, or is not absolute.
+    #[error("{what} is not a valid absolute URL: {reason}")]
+    InvalidUrl {
+        /// Which setting.
+        what: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Plain `http` to a host other than loopback: tokens and keys would travel in clear text.
+    #[error("{what} must use https (plain http is only accepted for loopback addresses)")]
+    InsecureUrl {
+        /// Which setting.
+        what: &'static str,
+    },
+    /// Only one of the client id and the API key was given.
+    #[error("the client id and the API key go together: set both FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY, or neither")]
+    IncompleteCredentials,
+    /// The chosen key source needs the vendor credentials.
+    #[error("the vendor configuration key source needs the client id and the API key")]
+    CredentialsRequired,
+    /// The algorithm list is empty or names one this library does not verify.
+    #[error("unsupported algorithm configuration: {0}")]
+    Algorithms(String),
+    /// The static key does not parse.
+    #[error("the static key cannot be used: {0}")]
+    StaticKey(String),
+    /// A value out of its range.
+    #[error("{what} {reason}")]
+    OutOfRange {
+        /// Which setting.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The HTTP client could not be set up (TLS roots, for instance).
+    #[error("the HTTP client cannot be built: {0}")]
+    Http(String),
+    /// An environment variable holds something unusable.
+    #[error("environment variable {name}: {reason}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// A validated configuration; cheap to clone. Build it with [`Config::builder`] or [`Config::from_env`].
+///
+/// ```
+/// use frontegg_auth::{Config, Region};
+/// let config = Config::builder()
+///     .base_url("https://app-abc.frontegg.com")
+///     .credentials("client-id", "api-key")
+///     .region(Region::Us)
+///     .audiences(["client-id"])
+///     .build()?;
+/// assert_eq!(config.issuer(), Some("https://app-abc.frontegg.com"));
+/// # Ok::<(), frontegg_auth::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) base_url: Option<Url>,
+    pub(crate) gateway_url: Url,
+    pub(crate) client_id: Option<String>,
+    pub(crate) api_key: Option<ApiKey>,
+    pub(crate) key_source: KeySource,
+    pub(crate) issuer: Option<String>,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) leeway: Duration,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) hs256_secret: Option<JwtSecret>,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) wildcard_permissions: bool,
+    pub(crate) http_timeout: Duration,
+    pub(crate) unknown_kid_cooldown: Duration,
+    pub(crate) refresh_bounds: (Duration, Duration),
+    pub(crate) default_refresh: Duration,
+    pub(crate) max_jwks_bytes: usize,
+    pub(crate) access_token_ttl: Duration,
+    pub(crate) cache_capacity: u64,
+    pub(crate) resolve_user_roles: bool,
+    pub(crate) api_retries: u32,
+}
+
+impl Config {
+    /// Starts a configuration.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Reads `FRONTEGG_BASE_URL`, `FRONTEGG_CLIENT_ID`, `FRONTEGG_API_KEY` and `FRONTEGG_API_GATEWAY_URL`
+    /// and builds with every other setting at its default. See [`ConfigBuilder::from_env`].
+    pub fn from_env() -> Result<Config, ConfigError> {
+        ConfigBuilder::from_env()?.build()
+    }
+
+    /// The issuer a token must carry, if it is checked.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// The environment's domain, if known.
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_ref().map(|u| u.as_str().trim_end_matches('/'))
+    }
+
+    /// The API gateway.
+    pub fn gateway_url(&self) -> &str {
+        self.gateway_url.as_str().trim_end_matches('/')
+    }
+
+    /// The vendor client id, if credentials were given.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// Where signing keys come from.
+    pub fn key_source(&self) -> &KeySource {
+        &self.key_source
+    }
+
+    /// Only HS256 is allowed: no key set is needed.
+    pub(crate) fn hs256_only(&self) -> bool {
+        self.algorithms.iter().all(|a| *a == Algorithm::HS256)
+    }
+
+    /// Whether vendor credentials were given (needed for access tokens and the management API).
+    pub fn has_credentials(&self) -> bool {
+        self.api_key.is_some()
+    }
+}
+
+/// Builds a [`Config`]; every check happens in [`build`](ConfigBuilder::build).
+#[derive(Clone, Debug, Default)]
+pub struct ConfigBuilder {
+    base_url: Option<String>,
+    gateway_url: Option<String>,
+    client_id: Option<String>,
+    api_key: Option<ApiKey>,
+    key_source: Option<KeySource>,
+    issuer: Option<Option<String>>,
+    audiences: Vec<String>,
+    leeway: Option<Duration>,
+    algorithms: Option<Vec<Algorithm>>,
+    hs256_secret: Option<JwtSecret>,
+    max_token_bytes: Option<usize>,
+    wildcard_permissions: Option<bool>,
+    http_timeout: Option<Duration>,
+    unknown_kid_cooldown: Option<Duration>,
+    refresh_bounds: Option<(Duration, Duration)>,
+    default_refresh: Option<Duration>,
+    max_jwks_bytes: Option<usize>,
+    access_token_ttl: Option<Duration>,
+    cache_capacity: Option<u64>,
+    resolve_user_roles: Option<bool>,
+    api_retries: Option<u32>,
+}
+
+/// Defaults, in one place so that the docs and the code agree.
+pub mod defaults {
+    use std::time::Duration;
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub const LEEWAY: Duration = Duration::from_secs(10);
+    /// The largest token accepted, in bytes.
+    pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+    /// Timeout of every HTTP call to Frontegg.
+    pub const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
+    /// After a key refetch, unknown `kid`s do not cause another one for this long.
+    pub const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(30);
+    /// Bounds applied to a JWKS `Cache-Control: max-age`.
+    pub const REFRESH_BOUNDS: (Duration, Duration) =
+        (Duration::from_secs(60), Duration::from_secs(24 * 3600));
+    /// Key refresh interval when the answer carries no `max-age`.
+    pub const REFRESH_INTERVAL: Duration = Duration::from_secs(15 * 60);
+    /// The largest JWKS or configuration answer read, in bytes.
+    pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+    /// How long an access-token lookup is trusted (the official SDKs' value).
+    pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(10);
+    /// Entries in each lookup cache.
+    pub const CACHE_CAPACITY: u64 = 10_000;
+    /// Retries of an API call on timeouts, connection errors, 5xx and 429.
+    pub const API_RETRIES: u32 = 2;
+}
+
+impl ConfigBuilder {
+    /// A builder filled from the environment: `FRONTEGG_BASE_URL`, `FRONTEGG_CLIENT_ID`,
+    /// `FRONTEGG_API_KEY` and `FRONTEGG_API_GATEWAY_URL` (default: the EU gateway). Unset or empty
+    /// variables are left unset.
+    pub fn from_env() -> Result<ConfigBuilder, ConfigError> {
+        fn var(name: &'static str) -> Result<Option<String>, ConfigError> {
+            match std::env::var(name) {
+                Ok(v) if v.trim().is_empty() => Ok(None),
+                Ok(v) => Ok(Some(v.trim().to_owned())),
+                Err(std::env::VarError::NotPresent) => Ok(None),
+                Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::Env {
+                    name,
+                    reason: "is not valid UTF-8",
+                }),
+            }
+        }
+        let mut b = ConfigBuilder::default();
+        b.base_url = var("FRONTEGG_BASE_URL")?;
+        b.client_id = var("FRONTEGG_CLIENT_ID")?;
+        b.api_key = var("FRONTEGG_API_KEY")?.map(ApiKey::new);
+        b.gateway_url = var("FRONTEGG_API_GATEWAY_URL")?;
+        Ok(b)
+    }
+
+    /// The environment's domain (`https://app-xxxx.frontegg.com` or a custom domain): the expected
+    /// issuer and the host of the JWKS.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The vendor credentials: needed for access tokens, the vendor-configuration key source and
+    /// the management API.
+    pub fn credentials(mut self, client_id: impl Into<String>, api_key: impl Into<ApiKey>) -> Self {
+        self.client_id = Some(client_id.into());
+        self.api_key = Some(api_key.into());
+        self
+    }
+
+    /// The API gateway of a region.
+    pub fn region(mut self, region: Region) -> Self {
+        self.gateway_url = Some(region.gateway_url().to_owned());
+        self
+    }
+
+    /// The API gateway URL (default: the EU gateway).
+    pub fn gateway_url(mut self, url: impl Into<String>) -> Self {
+        self.gateway_url = Some(url.into());
+        self
+    }
+
+    /// Where signing keys come from (default: see [`KeySource`]).
+    pub fn key_source(mut self, source: KeySource) -> Self {
+        self.key_source = Some(source);
+        self
+    }
+
+    /// The issuer a token must carry (default: the base URL; a trailing slash is ignored).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(Some(issuer.into()));
+        self
+    }
+
+    /// Accepts any issuer. Without a base URL and without [`issuer`](Self::issuer), this is what
+    /// happens anyway, as the official SDKs do: the signature still binds the token to the
+    /// environment's key.
+    pub fn skip_issuer_check(mut self) -> Self {
+        self.issuer = Some(None);
+        self
+    }
+
+    /// Audiences accepted in `aud` (default: not checked). Frontegg sets `aud` to the client id.
+    pub fn audiences<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences = audiences.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Clock skew tolerated on `exp` and `nbf` (default 10 s, at most 5 min).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = Some(leeway);
+        self
+    }
+
+    /// Algorithms accepted (default `[RS256]`). RSA algorithms only (RS256/384/512, PS256/384/512);
+    /// `HS256` is added by [`hs256_secret`](Self::hs256_secret) and by nothing else.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = Some(algorithms.into_iter().collect());
+        self
+    }
+
+    /// Accepts HS256 tokens signed with this secret (environments switched to HS256).
+    pub fn hs256_secret(mut self, secret: impl Into<JwtSecret>) -> Self {
+        self.hs256_secret = Some(secret.into());
+        self
+    }
+
+    /// The largest token accepted, in bytes (default 16 KiB).
+    pub fn max_token_bytes(mut self, max: usize) -> Self {
+        self.max_token_bytes = Some(max);
+        self
+    }
+
+    /// Whether a granted permission containing `*` is a pattern (default `true`, as Frontegg's
+    /// entitlements engine does). See [`crate::authorize`].
+    pub fn wildcard_permissions(mut self, enabled: bool) -> Self {
+        self.wildcard_permissions = Some(enabled);
+        self
+    }
+
+    /// Timeout of every HTTP call to Frontegg (default 5 s).
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = Some(timeout);
+        self
+    }
+
+    /// After a key refetch, tokens with an unknown `kid` cause no other refetch for this long
+    /// (default 30 s).
+    pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
+        self.unknown_kid_cooldown = Some(cooldown);
+        self
+    }
+
+    /// Bounds applied to a key answer's `Cache-Control: max-age` (default 60 s to 24 h), and the
+    /// interval used when it has none (default 15 min, clamped to the bounds).
+    pub fn key_refresh(mut self, min: Duration, default: Duration, max: Duration) -> Self {
+        self.refresh_bounds = Some((min, max));
+        self.default_refresh = Some(default);
+        self
+    }
+
+    /// The largest JWKS or configuration answer read, in bytes (default 256 KiB).
+    pub fn max_jwks_bytes(mut self, max: usize) -> Self {
+        self.max_jwks_bytes = Some(max);
+        self
+    }
+
+    /// How long an access-token lookup (or a user lookup) is cached (default 10 s): the longest
+    /// a revoked access token is still accepted.
+    pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.access_token_ttl = Some(ttl);
+        self
+    }
+
+    /// Entries in each lookup cache (default 10 000).
+    pub fn cache_capacity(mut self, capacity: u64) -> Self {
+        self.cache_capacity = Some(capacity);
+        self
+    }
+
+    /// When a user token carries neither roles nor permissions, read them through
+    /// `vendor-only/users/v1/{userId}` (default `false`; needs credentials).
+    pub fn resolve_user_roles(mut self, enabled: bool) -> Self {
+        self.resolve_user_roles = Some(enabled);
+        self
+    }
+
+    /// Retries of a Frontegg API call on timeouts, connection errors, 5xx and 429 (default 2).
+    pub fn api_retries(mut self, retries: u32) -> Self {
+        self.api_retries = Some(retries);
+        self
+    }
+
+    /// Checks everything and builds.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let base_url = self.base_url.as_deref().map(|u| parse_url("the base URL", u)).transpose()?;
+        let gateway_url = parse_url(
+            "the API gateway URL",
+            self.gateway_url.as_deref().unwrap_or(Region::Eu.gateway_url()),
+        )?;
+
+        let (client_id, api_key) = match (self.client_id, self.api_key) {
+            (None, None) => (None, None),
+            (Some(id), Some(key)) if !id.trim().is_empty() && !key.is_empty() => (Some(id), Some(key)),
+            _ => return Err(ConfigError::IncompleteCredentials),
+        };
+
+        let key_source = match (self.key_source, &base_url, &api_key) {
+            (Some(source), _, _) => source,
+            (None, Some(base), _) => KeySource::Jwks(format!(
+                "{}/.well-known/jwks.json",
+                base.as_str().trim_end_matches('/')
+            )),
+            (None, None, Some(_)) => KeySource::VendorConfiguration,
+            (None, None, None) => return Err(ConfigError::NoKeySource),
+        };
+        match &key_source {
+            KeySource::Jwks(url) => {
+                parse_url("the JWKS URL", url)?;
+            }
+            KeySource::VendorConfiguration if api_key.is_none() => {
+                return Err(ConfigError::CredentialsRequired);
+            }
+            KeySource::StaticPem(pem) => {
+                jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes())
+                    .map_err(|e| ConfigError::StaticKey(e.to_string()))?;
+            }
+            KeySource::StaticJwks(json) => {
+                let set = crate::jwks::KeySet::from_jwks(json.as_bytes())
+                    .map_err(|e| ConfigError::StaticKey(e.to_string()))?;
+                if set.is_empty() {
+                    return Err(ConfigError::StaticKey("the JWKS holds no usable RSA signing key".into()));
+                }
+            }
+            KeySource::VendorConfiguration => {}
+        }
+
+        let issuer = match self.issuer {
+            Some(explicit) => explicit.map(|i| i.trim_end_matches('/').to_owned()),
+            None => base_url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned()),
+        };
+
+        let mut algorithms = self.algorithms.unwrap_or_else(|| vec![Algorithm::RS256]);
+        for alg in &algorithms {
+            match alg {
+                Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512 => {}
+                Algorithm::HS256 if self.hs256_secret.is_some() => {}
+                Algorithm::HS256 => {
+                    return Err(ConfigError::Algorithms(
+                        "HS256 needs an explicit secret: use hs256_secret()".into(),
+                    ));
+                }
+                other => {
+                    return Err(ConfigError::Algorithms(format!(
+                        "{other:?} is not supported (Frontegg signs with RS256, or HS256 when switched)"
+                    )));
+                }
+            }
+        }
+        if let Some(secret) = &self.hs256_secret {
+            if secret.is_empty() {
+                return Err(ConfigError::Algorithms("the HS256 secret is empty".into()));
+            }
+            if !algorithms.contains(&Algorithm::HS256) {
+                algorithms.push(Algorithm::HS256);
+            }
+        }
+        if algorithms.is_empty() {
+            return Err(ConfigError::Algorithms("no algorithm is allowed".into()));
+        }
+        let mut seen = Vec::with_capacity(algorithms.len());
+        algorithms.retain(|a| if seen.contains(a) { false } else { seen.push(*a); true });
+
+        let leeway = self.leeway.unwrap_or(defaults::LEEWAY);
+        if leeway > Duration::from_secs(300) {
+            return Err(ConfigError::OutOfRange { what: "the leeway", reason: "must be at most 5 minutes" });
+        }
+        let max_token_bytes = self.max_token_bytes.unwrap_or(defaults::MAX_TOKEN_BYTES);
+        if max_token_bytes < 256 {
+            return Err(ConfigError::OutOfRange { what: "max_token_bytes", reason: "must be at least 256" });
+        }
+        let http_timeout = self.http_timeout.unwrap_or(defaults::HTTP_TIMEOUT);
+        if http_timeout.is_zero() {
+            return Err(ConfigError::OutOfRange { what: "the HTTP timeout", reason: "must not be zero" });
+        }
+        let refresh_bounds = self.refresh_bounds.unwrap_or(defaults::REFRESH_BOUNDS);
+        if refresh_bounds.0.is_zero() || refresh_bounds.0 > refresh_bounds.1 {
+            return Err(ConfigError::OutOfRange {
+                what: "the key refresh bounds",
+                reason: "need 0 < min <= max",
+            });
+        }
+        let default_refresh = self
+            .default_refresh
+            .unwrap_or(defaults::REFRESH_INTERVAL)
+            .clamp(refresh_bounds.0, refresh_bounds.1);
+        let cache_capacity = self.cache_capacity.unwrap_or(defaults::CACHE_CAPACITY);
+        if cache_capacity == 0 {
+            return Err(ConfigError::OutOfRange { what: "the cache capacity", reason: "must not be zero" });
+        }
+        let resolve_user_roles = self.resolve_user_roles.unwrap_or(false);
+        if resolve_user_roles && api_key.is_none() {
+            return Err(ConfigError::CredentialsRequired);
+        }
+
+        Ok(Config {
+            base_url,
+            gateway_url,
+            client_id,
+            api_key,
+            key_source,
+            issuer,
+            audiences: self.audiences,
+            leeway,
+            algorithms,
+            hs256_secret: self.hs256_secret,
+            max_token_bytes,
+            wildcard_permissions: self.wildcard_permissions.unwrap_or(true),
+            http_timeout,
+            unknown_kid_cooldown: self.unknown_kid_cooldown.unwrap_or(defaults::UNKNOWN_KID_COOLDOWN),
+            refresh_bounds,
+            default_refresh,
+            max_jwks_bytes: self.max_jwks_bytes.unwrap_or(defaults::MAX_JWKS_BYTES).max(1024),
+            access_token_ttl: self.access_token_ttl.unwrap_or(defaults::ACCESS_TOKEN_TTL),
+            cache_capacity,
+            resolve_user_roles,
+            api_retries: self.api_retries.unwrap_or(defaults::API_RETRIES),
+        })
+    }
+}
+
+/// Parses an absolute URL and refuses clear text to anything but loopback.
+fn parse_url(what: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim()).map_err(|e| ConfigError::InvalidUrl { what, reason: e.to_string() })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => return Err(ConfigError::InsecureUrl { what }),
+        _ => {
+            return Err(ConfigError::InvalidUrl { what, reason: "the scheme must be https".into() });
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ConfigError::InvalidUrl { what, reason: "it has no host".into() });
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_gives_jwks_and_issuer() {
+        let c = Config::builder().base_url("https://app-x.frontegg.com/").build().unwrap();
+        assert_eq!(c.issuer(), Some("https://app-x.frontegg.com"));
+        assert_eq!(c.key_source(), &KeySource::Jwks("https://app-x.frontegg.com/.well-known/jwks.json".into()));
+        assert_eq!(c.gateway_url(), "https://api.frontegg.com");
+    }
+
+    #[test]
+    fn credentials_alone_use_the_vendor_configuration() {
+        let c = Config::builder().credentials("id", "key").region(Region::Au).build().unwrap();
+        assert_eq!(c.key_source(), &KeySource::VendorConfiguration);
+        assert_eq!(c.issuer(), None);
+        assert_eq!(c.gateway_url(), "https://api.au.frontegg.com");
+    }
+
+    #[test]
+    fn wrong_configurations_fail_at_build() {
+        assert_eq!(Config::builder().build().unwrap_err(), ConfigError::NoKeySource);
+        assert!(matches!(
+            Config::builder().base_url("http://auth.example.com").build(),
+            Err(ConfigError::InsecureUrl { .. })
+        ));
+        assert!(matches!(Config::builder().base_url("not a url").build(), Err(ConfigError::InvalidUrl { .. })));
+        assert!(Config::builder().base_url("http://127.0.0.1:9").build().is_ok());
+        assert_eq!(
+            Config::builder().credentials("id", "").build().unwrap_err(),
+            ConfigError::IncompleteCredentials
+        );
+        assert!(matches!(
+            Config::builder().base_url("https://a.b").algorithms([Algorithm::HS256]).build(),
+            Err(ConfigError::Algorithms(_))
+        ));
+        assert!(matches!(
+            Config::builder().base_url("https://a.b").algorithms([Algorithm::ES256]).build(),
+            Err(ConfigError::Algorithms(_))
+        ));
+        assert!(matches!(
+            Config::builder().key_source(KeySource::StaticPem("nope".into())).build(),
+            Err(ConfigError::StaticKey(_))
+        ));
+        assert_eq!(
+            Config::builder().key_source(KeySource::VendorConfiguration).build().unwrap_err(),
+            ConfigError::CredentialsRequired
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = Config::builder()
+            .base_url("https://a.b")
+            .credentials("id", "very-secret-key")
+            .hs256_secret("very-secret-hmac")
+            .build()
+            .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("very-secret"), "{dbg}");
+        assert!(c.algorithms.contains(&Algorithm::HS256));
+    }
+}
