@@ -35,6 +35,12 @@ use crate::claims::Identity;
 use crate::credential::Credential;
 use crate::error::AuthError;
 
+/// Put into the request extensions by an optional [`Authenticate`] when a request carried no
+/// credential: it tells extractors "the layer ran, the caller is anonymous" apart from "no layer
+/// is installed".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anonymous;
+
 /// Whether a request without any credential is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -142,10 +148,12 @@ where
                     Err(e) => Err(e),
                 };
                 match outcome {
-                    Ok(identity) => {
-                        if let Some(identity) = identity {
-                            req.extensions_mut().insert::<Identity>(identity);
-                        }
+                    Ok(Some(identity)) => {
+                        req.extensions_mut().insert::<Identity>(identity);
+                        inner.call(req).await
+                    }
+                    Ok(None) => {
+                        req.extensions_mut().insert(Anonymous);
                         inner.call(req).await
                     }
                     Err(e) => Ok(e.into_response()),

@@ -49,6 +49,7 @@ pub mod config;
 mod credential;
 mod error;
 mod jwks;
+pub mod markers;
 mod refresh;
 pub mod require;
 mod secret;
@@ -57,7 +58,7 @@ mod verify;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use authenticate::{Authenticate, AuthenticateLayer};
+pub use authenticate::{Anonymous, Authenticate, AuthenticateLayer};
 pub use authenticator::Authenticator;
 pub use authorize::{Denied, Requirement};
 pub use claims::{Identity, TokenType};

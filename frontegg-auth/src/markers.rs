@@ -1,0 +1,131 @@
+//! Requirements at the type level, shared by the adapters' `Require<R>` extractors.
+//!
+//! A small declarative macro names a permission or a role as a type; tuples and [`AllOf`] mean
+//! all of them, [`AnyOf`] any one of them:
+//!
+//! ```
+//! use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
+//! use frontegg_auth::{permission, role, Requirement};
+//!
+//! permission!(pub ReadReports = "reports.read");
+//! permission!(pub WriteReports = "reports.write");
+//! role!(pub Admin = "admin");
+//! role!(pub Owner = "owner");
+//!
+//! assert_eq!(ReadReports::requirement(), Requirement::permission("reports.read"));
+//! assert_eq!(
+//!     <(ReadReports, WriteReports)>::requirement(),
+//!     Requirement::all_of([Requirement::permission("reports.read"), Requirement::permission("reports.write")])
+//! );
+//! assert_eq!(
+//!     AnyOf::<(Admin, Owner)>::requirement(),
+//!     Requirement::any_of([Requirement::role("admin"), Requirement::role("owner")])
+//! );
+//! # let _ = AllOf::<(ReadReports, Admin)>::requirement();
+//! ```
+
+use std::marker::PhantomData;
+
+use crate::authorize::Requirement;
+
+/// A type that stands for a [`Requirement`]. Made by [`permission!`](crate::permission) and
+/// [`role!`](crate::role), and combined with tuples, [`AllOf`] and [`AnyOf`].
+pub trait RequirementMarker: Send + Sync + 'static {
+    /// The requirement.
+    fn requirement() -> Requirement;
+}
+
+/// A tuple of markers, for [`AllOf`] and [`AnyOf`].
+pub trait MarkerList: Send + Sync + 'static {
+    /// The requirements, in order.
+    fn requirements() -> Vec<Requirement>;
+}
+
+/// All of the markers of the tuple `T` (a bare tuple means the same).
+pub struct AllOf<T>(PhantomData<fn() -> T>);
+
+/// Any one of the markers of the tuple `T`.
+pub struct AnyOf<T>(PhantomData<fn() -> T>);
+
+impl<T: MarkerList> RequirementMarker for AllOf<T> {
+    fn requirement() -> Requirement {
+        Requirement::all_of(T::requirements())
+    }
+}
+
+impl<T: MarkerList> RequirementMarker for AnyOf<T> {
+    fn requirement() -> Requirement {
+        Requirement::any_of(T::requirements())
+    }
+}
+
+macro_rules! tuples {
+    ($($name:ident),+) => {
+        impl<$($name: RequirementMarker),+> MarkerList for ($($name,)+) {
+            fn requirements() -> Vec<Requirement> {
+                vec![$($name::requirement()),+]
+            }
+        }
+
+        impl<$($name: RequirementMarker),+> RequirementMarker for ($($name,)+) {
+            fn requirement() -> Requirement {
+                Requirement::all_of(<Self as MarkerList>::requirements())
+            }
+        }
+    };
+}
+
+tuples!(A);
+tuples!(A, B);
+tuples!(A, B, C);
+tuples!(A, B, C, D);
+tuples!(A, B, C, D, E);
+tuples!(A, B, C, D, E, F);
+tuples!(A, B, C, D, E, F, G);
+tuples!(A, B, C, D, E, F, G, H);
+
+/// Defines a marker type for a permission key: `permission!(pub ReadReports = "reports.read");`.
+///
+/// ```
+/// frontegg_auth::permission!(
+///     /// May read reports.
+///     pub ReadReports = "reports.read"
+/// );
+/// ```
+#[macro_export]
+macro_rules! permission {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $key:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        $vis struct $name;
+
+        impl $crate::markers::RequirementMarker for $name {
+            fn requirement() -> $crate::Requirement {
+                $crate::Requirement::permission($key)
+            }
+        }
+    };
+}
+
+/// Defines a marker type for a role key: `role!(pub Admin = "admin");`.
+///
+/// ```
+/// frontegg_auth::role!(
+///     /// Administrators.
+///     pub Admin = "admin"
+/// );
+/// ```
+#[macro_export]
+macro_rules! role {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $key:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        $vis struct $name;
+
+        impl $crate::markers::RequirementMarker for $name {
+            fn requirement() -> $crate::Requirement {
+                $crate::Requirement::role($key)
+            }
+        }
+    };
+}
