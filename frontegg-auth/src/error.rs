@@ -1,7 +1,7 @@
 //! One error type for every refusal, and its HTTP answer (RFC 6750).
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 
 use crate::authorize::Denied;
 
@@ -137,19 +137,28 @@ impl AuthError {
         Bytes::from(body.to_string())
     }
 
+    /// The headers of the answer: `Content-Type`, `WWW-Authenticate`, `Cache-Control`, and
+    /// `Retry-After` on 503. Adapters for frameworks with their own header types copy these, so
+    /// that every adapter answers byte for byte the same.
+    pub fn response_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        let mut headers = vec![
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ];
+        if let Ok(value) = HeaderValue::from_str(&self.www_authenticate()) {
+            headers.push((header::WWW_AUTHENTICATE, value));
+        }
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            headers.push((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
+        headers
+    }
+
     /// The whole answer, for any body type that can be made from bytes.
     pub fn into_response<B: From<Bytes>>(&self) -> http::Response<B> {
         let mut response = http::Response::new(B::from(self.body()));
         *response.status_mut() = self.status();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Ok(value) = HeaderValue::from_str(&self.www_authenticate()) {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().extend(self.response_headers());
         response
     }
 
