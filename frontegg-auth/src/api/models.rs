@@ -46,7 +46,7 @@ pub struct Permission {
 }
 
 /// A permission to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewPermission {
     /// Its key.
@@ -96,7 +96,7 @@ impl NewPermission {
 }
 
 /// Changes to a permission; unset fields stay as they are.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionUpdate {
     /// New key.
@@ -133,7 +133,7 @@ pub struct Category {
 }
 
 /// A category to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewCategory {
     /// Its name.
@@ -166,7 +166,7 @@ impl NewCategory {
 }
 
 /// Changes to a category.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryUpdate {
     /// New name.
@@ -217,7 +217,7 @@ pub struct Role {
 }
 
 /// A role to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewRole {
     /// Its key.
@@ -254,7 +254,7 @@ impl NewRole {
 }
 
 /// Changes to a role.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleUpdate {
     /// New key.

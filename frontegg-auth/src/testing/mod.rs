@@ -1,0 +1,12 @@
+//! The test kit (feature `testing`): a Frontegg emulator on 127.0.0.1 with real RSA keys, and a
+//! token builder that mints valid and deliberately broken tokens of every type.
+//!
+//! Everything here is for tests and offline demos: it panics where a test should fail loudly
+//! (a port that cannot be bound, a key that cannot be generated).
+
+mod emulator;
+mod keys;
+mod mint;
+
+pub use emulator::{AccessToken, Behaviour, Emulator, Endpoint, Surface};
+pub use mint::TokenBuilder;
