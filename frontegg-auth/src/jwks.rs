@@ -187,10 +187,6 @@ pub(crate) struct KeyCache {
     refresher: std::sync::Once,
 }
 
-/// How soon after a failed cold load another load may start: keeps an outage from turning every
-/// request into an upstream call.
-const COLD_RETRY: Duration = Duration::from_secs(1);
-
 impl KeyCache {
     pub(crate) fn new(config: &Config, gateway: Gateway) -> Arc<KeyCache> {
         let initial = match &config.key_source {
@@ -226,8 +222,8 @@ impl KeyCache {
         if let Some(set) = value {
             return Ok(set);
         }
-        let allow = |last: Option<Instant>| last.is_none_or(|at| at.elapsed() >= COLD_RETRY);
-        self.load(seen, allow).await
+        // Callers that queued behind a load share its outcome: one upstream call at a time.
+        self.load(seen, |_| true).await
     }
 
     /// Called when a token names a `kid` the set does not hold: refetches unless another fetch

@@ -154,7 +154,7 @@ fn map_error(kind: &ErrorKind) -> AuthError {
         ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm | ErrorKind::InvalidAlgorithmName => {
             AuthError::AlgorithmNotAllowed
         }
-        ErrorKind::MissingRequiredClaim(_) => AuthError::InvalidClaims("a required claim is missing"),
+        ErrorKind::MissingRequiredClaim(_) => AuthError::InvalidClaims("a required claim is missing or malformed"),
         ErrorKind::InvalidClaimFormat(_) => AuthError::InvalidClaims("a time claim is malformed"),
         ErrorKind::Json(_) => AuthError::InvalidClaims("the claims are not a JSON object"),
         // A key that parsed but cannot verify behaves as a key that does not match.

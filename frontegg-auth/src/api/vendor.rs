@@ -10,10 +10,6 @@ use super::transport::{Gateway, describe_transport, read_capped, status_error};
 use crate::refresh::{NoValue, RefreshCell};
 use crate::secret::{ApiKey, TokenString};
 
-/// A renewal that failed less than this long ago is not tried again by the next caller: an
-/// outage costs one upstream call per second, not one per request.
-const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
-
 #[derive(Clone)]
 pub(crate) struct VendorToken {
     token: TokenString,
@@ -50,7 +46,9 @@ impl VendorAuth {
         }
         let outcome = self
             .cell
-            .refresh(seen, |last| last.is_none_or(|at| at.elapsed() >= RETRY_AFTER_FAILURE), || self.fetch(gateway))
+            // Callers that queued behind a renewal share its outcome; nothing else throttles,
+            // so that the first request after an outage succeeds.
+            .refresh(seen, |_| true, || self.fetch(gateway))
             .await;
         match outcome {
             Ok(t) if Instant::now() < t.expires_at => Ok(t.token),

@@ -131,6 +131,7 @@ pub(crate) struct Shared {
     api_key: String,
     state: Mutex<State>,
     counters: [AtomicUsize; ENDPOINTS],
+    refused_vendor_tokens: AtomicUsize,
 }
 
 impl Shared {
@@ -227,6 +228,7 @@ impl Emulator {
                 ids: 0,
             }),
             counters: Default::default(),
+            refused_vendor_tokens: AtomicUsize::new(0),
         });
         let (tx, rx) = oneshot::channel();
         tokio::spawn(serve(listener, shared.clone(), rx));
@@ -403,6 +405,11 @@ impl Emulator {
         self.shared.counters[slot(endpoint)].load(Ordering::SeqCst)
     }
 
+    /// How many gateway calls were refused for a missing, unknown or expired vendor token.
+    pub fn refused_vendor_tokens(&self) -> usize {
+        self.shared.refused_vendor_tokens.load(Ordering::SeqCst)
+    }
+
     /// Sets every counter back to zero.
     pub fn reset_calls(&self) {
         for counter in &self.shared.counters {
@@ -510,6 +517,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         return vendor_auth(&shared, &body);
     }
     if !vendor_token_valid(&shared, &parts.headers) {
+        shared.refused_vendor_tokens.fetch_add(1, Ordering::SeqCst);
         return error(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
     let query = parts.uri.query().unwrap_or_default().to_owned();
