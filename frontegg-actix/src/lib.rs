@@ -1,1 +1,323 @@
-//! x
+//! [actix-web](https://actix.rs) 4 middleware, extractors and guards for
+//! [Frontegg](https://frontegg.com) authentication and authorization, on top of the
+//! framework-neutral core [`frontegg_auth`] (re-exported as [`core`]).
+//!
+//! - [`Authenticate`]: middleware that verifies `Authorization: Bearer` / `x-api-key` and puts
+//!   the caller's identity into the request, required or [optional](Authenticate::optional);
+//! - [`Identity`], `Option<Identity>`, [`MaybeIdentity`]: the caller, in a handler;
+//! - [`require`], [`require_tenant_from_path`]: middleware that protects a scope or a resource
+//!   (401 / 403);
+//! - [`Require<R>`](Require): a requirement at the type level, checked at extraction;
+//! - [`guard`]: route guards on permissions, roles and tenants;
+//! - [`AuthRejection`]: every refusal, answered with the core's RFC 6750 response.
+//!
+//! Every refusal is answered exactly as the core and the other adapters (`frontegg-axum`) answer
+//! it: same status, same headers, same JSON body.
+//!
+//! # Quick start
+//!
+//! Build one [`Authenticator`] at start-up and wrap the `App` with [`Authenticate`]:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use actix_web::{App, HttpServer, web};
+//! use frontegg_actix::{Authenticate, Authenticator, Config, Identity};
+//!
+//! async fn me(identity: Identity) -> String {
+//!     format!("{} of tenant {:?}", identity.sub(), identity.tenant_id())
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // FRONTEGG_BASE_URL, FRONTEGG_CLIENT_ID, FRONTEGG_API_KEY.
+//!     let auth = Authenticator::new(Config::from_env()?)?;
+//!     // Optional: load the signing keys before serving (and keep them fresh from this runtime).
+//!     let _ = auth.ready(Duration::from_secs(10)).await;
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .route("/me", web::get().to(me))
+//!             .wrap(Authenticate::new(auth.clone()))
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! `HttpServer::new` builds one `App` per worker thread: clone the authenticator into each (its
+//! clones share the key cache and the lookup caches).
+//!
+//! # Middleware order
+//!
+//! actix-web runs the **last** `wrap` **first** (it is the outermost), and routing happens inside
+//! the middleware of the App and of each scope. So:
+//!
+//! - [`Authenticate`] wraps the App (or a scope enclosing every route that needs an identity);
+//! - [`require`] / [`require_tenant_from_path`] wrap a scope or a resource *inside* it, or the
+//!   same scope with `Authenticate` wrapped after: `.wrap(require(..)).wrap(Authenticate::new(auth))`;
+//! - [guards](guard) need `Authenticate` on the App or an enclosing scope, as they run while
+//!   routing.
+//!
+//! When nothing put an identity (or the anonymous marker) into the request before an extractor or
+//! [`require`], the request is answered **500** ([`AuthRejection::MissingMiddleware`]) and the
+//! misconfiguration logged, rather than treating the caller as anonymous or refusing them.
+//!
+//! # The caller in a handler
+//!
+//! ```
+//! use frontegg_actix::{Identity, MaybeIdentity};
+//!
+//! // 401 when nobody is signed in.
+//! async fn me(identity: Identity) -> String {
+//!     format!("{} holds {:?}", identity.sub(), identity.permissions())
+//! }
+//!
+//! // `None` for an anonymous caller (optional authentication).
+//! async fn greeting(identity: Option<Identity>) -> String {
+//!     match identity {
+//!         Some(identity) => format!("hello {}", identity.sub()),
+//!         None => "hello stranger".to_owned(),
+//!     }
+//! }
+//!
+//! // The same, but a missing middleware answers 500 instead of passing for an anonymous caller.
+//! async fn strict_greeting(MaybeIdentity(identity): MaybeIdentity) -> String {
+//!     format!("hello {}", identity.as_ref().map_or("stranger", |i| i.sub()))
+//! }
+//! # let _ = actix_web::App::new()
+//! #     .route("/me", actix_web::web::get().to(me))
+//! #     .route("/a", actix_web::web::get().to(greeting))
+//! #     .route("/b", actix_web::web::get().to(strict_greeting));
+//! ```
+//!
+//! | in the request | `Identity` | `Option<Identity>` | `MaybeIdentity` |
+//! |---|---|---|---|
+//! | a verified identity | the identity | `Some` | `MaybeIdentity(Some)` |
+//! | an anonymous caller ([`Authenticate::optional`], no credential) | 401 | `None` | `MaybeIdentity(None)` |
+//! | nothing: no `Authenticate` ran | 500 | **`None`** (logged) | 500 |
+//!
+//! `Option<Identity>` is actix-web's generic `Option<T>` extractor, which turns every error of `T`
+//! into `None`; it cannot answer 500 for a missing middleware, hence [`MaybeIdentity`]. A request
+//! with a bad credential never reaches a handler: [`Authenticate`] refuses it, in optional mode
+//! too.
+//!
+//! # Optional authentication
+//!
+//! [`Authenticate::optional`] lets requests without any credential through, anonymous. A public
+//! App with a protected scope stacks both modes:
+//!
+//! ```
+//! use actix_web::{App, web};
+//! use frontegg_actix::{Authenticate, Authenticator, Identity};
+//!
+//! # fn demo(auth: Authenticator) {
+//! let app = App::new()
+//!     .route("/", web::get().to(|who: Option<Identity>| async move {
+//!         format!("signed in: {}", who.is_some())
+//!     }))
+//!     .service(
+//!         web::scope("/account")
+//!             .wrap(Authenticate::new(auth.clone())) // 401 without a credential
+//!             .route("", web::get().to(|who: Identity| async move { who.sub().to_owned() })),
+//!     )
+//!     .wrap(Authenticate::optional(auth));
+//! # let _ = app;
+//! # }
+//! ```
+//!
+//! # Authorization
+//!
+//! ## Protecting a scope or a resource: `require` (the safe default)
+//!
+//! [`require`] wraps a scope or a resource with a [`Requirement`]: 401 for an anonymous caller,
+//! 403 (`insufficient_scope`, with what is missing) when the requirement fails. Nothing inside
+//! can forget the check.
+//!
+//! ```
+//! use actix_web::{App, web};
+//! use frontegg_actix::{Authenticate, Authenticator, Requirement, require};
+//!
+//! # fn demo(auth: Authenticator) {
+//! let app = App::new()
+//!     .service(
+//!         web::scope("/reports")
+//!             // reports.read, or any permission of reports.* granted by a wildcard.
+//!             .wrap(require(Requirement::permission("reports.read")))
+//!             .route("", web::get().to(|| async { "the reports" }))
+//!             .service(
+//!                 web::resource("/{id}")
+//!                     // Both permissions, and the admin or owner role.
+//!                     .wrap(require(
+//!                         Requirement::all_permissions(["reports.read", "reports.write"])
+//!                             .and(Requirement::any_roles(["admin", "owner"])),
+//!                     ))
+//!                     .route(web::put().to(|| async { "updated" })),
+//!             ),
+//!     )
+//!     .wrap(Authenticate::new(auth));
+//! # let _ = app;
+//! # }
+//! ```
+//!
+//! ## Requirements as types: `Require<R>`
+//!
+//! [`permission!`] and [`role!`] name keys as types; [`Require<R>`](Require) checks them when the
+//! handler's arguments are extracted. A tuple means all of them, [`AnyOf`] any one of them.
+//!
+//! ```
+//! use frontegg_actix::{AnyOf, Require, permission, role};
+//!
+//! permission!(pub ReadReports = "reports.read");
+//! permission!(pub WriteReports = "reports.write");
+//! role!(pub Admin = "admin");
+//! role!(pub Owner = "owner");
+//!
+//! async fn update(caller: Require<(ReadReports, WriteReports)>) -> String {
+//!     format!("{} may update reports", caller.sub())
+//! }
+//!
+//! async fn delete(caller: Require<(WriteReports, AnyOf<(Admin, Owner)>)>) -> String {
+//!     format!("{} may delete reports", caller.sub())
+//! }
+//! # let _ = actix_web::App::new()
+//! #     .route("/u", actix_web::web::put().to(update))
+//! #     .route("/d", actix_web::web::delete().to(delete));
+//! ```
+//!
+//! ## The tenant in the path: `require_tenant_from_path`
+//!
+//! ```
+//! use actix_web::{App, web};
+//! use frontegg_actix::{Authenticate, Authenticator, require_tenant_from_path};
+//!
+//! # fn demo(auth: Authenticator) {
+//! let app = App::new()
+//!     .service(
+//!         // 403 when the credential's tenant is not `{tenant_id}`.
+//!         web::scope("/tenants/{tenant_id}")
+//!             .wrap(require_tenant_from_path("tenant_id"))
+//!             .route("/users", web::get().to(|path: web::Path<String>| async move {
+//!                 format!("the users of {}", path.into_inner())
+//!             })),
+//!     )
+//!     .wrap(Authenticate::new(auth));
+//! # let _ = app;
+//! # }
+//! ```
+//!
+//! The parameter must be declared by the path of the wrapped resource or of the wrapped scope
+//! itself: match info is not known yet around the App, or around a scope for the parameters of
+//! its inner resources (a 500, [`AuthRejection::MissingPathParam`]).
+//!
+//! ## Checking in the handler
+//!
+//! For decisions that depend on the request's data, check the identity and return the core's
+//! refusal; `?` turns it into an [`AuthRejection`], answered with the same 403:
+//!
+//! ```
+//! use frontegg_actix::{AuthError, AuthRejection, Identity, Requirement};
+//!
+//! async fn export(identity: Identity) -> Result<String, AuthRejection> {
+//!     identity.satisfies(&Requirement::permission("reports.export")).map_err(AuthError::Forbidden)?;
+//!     Ok("the export".to_owned())
+//! }
+//! # let _ = actix_web::App::new().route("/e", actix_web::web::get().to(export));
+//! ```
+//!
+//! ## Route guards
+//!
+//! The [`guard`] module selects routes by identity: `guard::role("admin")`,
+//! `guard::any_permissions([..])`, `guard::tenant(..)`, `guard::authenticated()`... A failed
+//! guard means "this route does not match": with no other route left, actix-web answers **404 or
+//! 405**, never 401 or 403. Use guards to route, and [`require`] to protect.
+//!
+//! ```
+//! use actix_web::{App, web};
+//! use frontegg_actix::{Authenticate, Authenticator, guard};
+//!
+//! # fn demo(auth: Authenticator) {
+//! let app = App::new()
+//!     .service(
+//!         web::resource("/settings")
+//!             .route(web::get().guard(guard::role("admin")).to(|| async { "every setting" }))
+//!             .route(web::get().to(|| async { "your settings" })),
+//!     )
+//!     .wrap(Authenticate::new(auth)); // on the App: guards run while routing
+//! # let _ = app;
+//! # }
+//! ```
+//!
+//! # CORS preflights
+//!
+//! Browsers send preflights (`OPTIONS` with `Access-Control-Request-Method`) without credentials.
+//! Best: put the CORS middleware outside [`Authenticate`] (wrap it after), so it answers them
+//! first. Otherwise [`Authenticate::allow_cors_preflight`] lets them through, carrying no identity.
+//!
+//! # Answers
+//!
+//! | situation | status | `WWW-Authenticate` | body `error` |
+//! |---|---|---|---|
+//! | no credential where one is needed | 401 | `Bearer` | `unauthorized` |
+//! | malformed, expired, forged, revoked... credential | 401 | `Bearer error="invalid_token", ...` | `invalid_token` |
+//! | a requirement not met | 403 | `Bearer error="insufficient_scope", ...` | `insufficient_scope` |
+//! | Frontegg unreachable, no keys cached (`Retry-After: 5`) | 503 | `Bearer` | `temporarily_unavailable` |
+//! | misconfiguration: no `Authenticate`, unknown path parameter | 500 | none | `server_error` |
+//!
+//! Every body is JSON, `{"error": ..., "error_description": ...}`, with `Cache-Control: no-store`;
+//! none quotes the token. The 401, 403 and 503 are the core's answers ([`AuthError`]), byte for
+//! byte.
+//!
+//! # Answering your own way
+//!
+//! actix-web's `Result<T, E>` extractor hands the refusal to the handler instead of answering it:
+//!
+//! ```
+//! use actix_web::HttpResponse;
+//! use frontegg_actix::{AuthRejection, Identity};
+//!
+//! async fn page(identity: Result<Identity, AuthRejection>) -> HttpResponse {
+//!     match identity {
+//!         Ok(identity) => HttpResponse::Ok().body(format!("hello {}", identity.sub())),
+//!         Err(rejection) if rejection.is_misconfiguration() => HttpResponse::InternalServerError().finish(),
+//!         Err(_) => HttpResponse::Found().insert_header(("location", "/login")).finish(),
+//!     }
+//! }
+//! # let _ = actix_web::App::new().route("/", actix_web::web::get().to(page));
+//! ```
+//!
+//! # Testing
+//!
+//! With the core's `testing` feature (a dev-dependency on `frontegg-auth` with
+//! `features = ["testing"]`), `frontegg_auth::testing` runs a Frontegg emulator on 127.0.0.1 and
+//! mints tokens for it; `actix_web::test` calls the App without a server.
+//!
+//! # Crate features
+//!
+//! None: this crate uses actix-web without default features, and enables none of them.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod authenticate;
+mod authorize;
+mod error;
+mod extract;
+pub mod guard;
+
+pub use authenticate::{Authenticate, AuthenticateMiddleware};
+pub use authorize::{Authorize, AuthorizeMiddleware, require, require_tenant_from_path};
+pub use error::AuthRejection;
+pub use extract::{Identity, MaybeIdentity, Require};
+
+/// The framework-neutral core, [`frontegg_auth`], for everything this crate does not re-export.
+pub use frontegg_auth as core;
+
+pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
+pub use frontegg_auth::{
+    Anonymous, AuthError, Authenticator, Config, ConfigBuilder, ConfigError, Denied, KeySource, Region, Requirement,
+    TokenType, permission, role,
+};
+
+#[cfg(test)]
+mod tests;

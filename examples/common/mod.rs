@@ -1,0 +1,80 @@
+//! What both example apps share and that is not about the library: configuration from the
+//! environment or the embedded emulator, and the printed curl commands of the offline demo.
+
+use std::time::Duration;
+
+use frontegg_auth::testing::Emulator;
+use frontegg_auth::{Authenticator, Config, TokenType};
+
+/// Where the app listens: `BIND_ADDR`, default `127.0.0.1:3000`.
+pub fn bind_addr() -> String {
+    std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned())
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// The authenticator: from the `FRONTEGG_*` variables when any is set, else against an
+/// embedded emulator (returned too: it must live as long as the app).
+pub async fn authenticator() -> Result<(Authenticator, Option<Emulator>), Box<dyn std::error::Error>> {
+    let configured = ["FRONTEGG_BASE_URL", "FRONTEGG_CLIENT_ID", "FRONTEGG_API_KEY", "FRONTEGG_API_GATEWAY_URL"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
+    if configured {
+        return Ok((Authenticator::new(Config::from_env()?)?, None));
+    }
+    let emulator = Emulator::start().await;
+    eprintln!("No FRONTEGG_* variable is set: using the embedded Frontegg emulator at {}", emulator.url());
+    Ok((emulator.authenticator(), Some(emulator)))
+}
+
+/// Waits for the signing keys, at most 10 s: the app serves either way (answering 503 until
+/// Frontegg can be reached).
+pub async fn wait_for_keys(auth: &Authenticator) {
+    if let Err(e) = auth.ready(Duration::from_secs(10)).await {
+        tracing::warn!(error = %e, "serving without signing keys for now");
+    }
+}
+
+/// Prints one ready-to-paste curl command per kind of caller, each with the status it gets.
+pub fn print_demo(emulator: &Emulator, base: &str) {
+    let day = Duration::from_secs(24 * 3600);
+    let reader = emulator.user_token().permissions(["reports.read"]).expires_in(day).sign();
+    let writer = emulator.user_token().permissions(["reports.read", "reports.write"]).expires_in(day).sign();
+    let admin = emulator.user_token().sub("admin-1").roles(["admin"]).permissions(["reports.*"]).expires_in(day).sign();
+    let other_tenant = emulator.user_token().tenant("tenant-2").permissions(["reports.read"]).expires_in(day).sign();
+    let expired = emulator.user_token().permissions(["reports.read"]).expired().sign();
+    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    let bearer = |t: &str| format!(" -H 'Authorization: Bearer {t}'");
+    let commands: Vec<(&str, u16, String)> = vec![
+        ("Anyone: health", 200, format!("curl -i {base}/health")),
+        ("No credential: refused", 401, format!("curl -i {base}/me")),
+        ("Anonymous on an optional route", 200, format!("curl -i {base}/optional")),
+        ("A user: who am I", 200, format!("curl -i {base}/me{}", bearer(&reader))),
+        ("A user with reports.read", 200, format!("curl -i {base}/reports{}", bearer(&reader))),
+        ("The same user may not write", 403, format!("curl -i -X POST {base}/reports{}", bearer(&reader))),
+        ("A user with reports.read and reports.write", 201, format!("curl -i -X POST {base}/reports{}", bearer(&writer))),
+        ("An admin (role admin, wildcard reports.*) deletes", 204, format!("curl -i -X DELETE {base}/reports/42{}", bearer(&admin))),
+        ("A user of tenant-1 reads its tenant's reports", 200, format!("curl -i {base}/tenants/tenant-1/reports{}", bearer(&reader))),
+        ("A user of tenant-2 may not", 403, format!("curl -i {base}/tenants/tenant-1/reports{}", bearer(&other_tenant))),
+        ("An access token, rights from the Frontegg API", 200, format!("curl -i {base}/reports -H 'x-api-key: {}'", access.token)),
+        ("An expired token", 401, format!("curl -i {base}/me{}", bearer(&expired))),
+    ];
+    println!();
+    println!("Try it (each command says the status it answers):");
+    for (what, status, command) in commands {
+        println!();
+        println!("# {what}: expect {status}");
+        println!("{command}");
+    }
+    println!();
+}
