@@ -50,7 +50,7 @@ pub fn print_demo(emulator: &Emulator, base: &str) {
     let day = Duration::from_secs(24 * 3600);
     let reader = emulator.user_token().permissions(["reports.read"]).expires_in(day).sign();
     let writer = emulator.user_token().permissions(["reports.read", "reports.write"]).expires_in(day).sign();
-    let admin = emulator.user_token().sub("admin-1").roles(["admin"]).permissions(["reports.*"]).expires_in(day).sign();
+    let admin = emulator.user_token().subject("admin-1").roles(["admin"]).permissions(["reports.*"]).expires_in(day).sign();
     let other_tenant = emulator.user_token().tenant("tenant-2").permissions(["reports.read"]).expires_in(day).sign();
     let expired = emulator.user_token().permissions(["reports.read"]).expired().sign();
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);

@@ -275,12 +275,13 @@ impl ConfigBuilder {
                 }),
             }
         }
-        let mut b = ConfigBuilder::default();
-        b.base_url = var("FRONTEGG_BASE_URL")?;
-        b.client_id = var("FRONTEGG_CLIENT_ID")?;
-        b.api_key = var("FRONTEGG_API_KEY")?.map(ApiKey::new);
-        b.gateway_url = var("FRONTEGG_API_GATEWAY_URL")?;
-        Ok(b)
+        Ok(ConfigBuilder {
+            base_url: var("FRONTEGG_BASE_URL")?,
+            client_id: var("FRONTEGG_CLIENT_ID")?,
+            api_key: var("FRONTEGG_API_KEY")?.map(ApiKey::new),
+            gateway_url: var("FRONTEGG_API_GATEWAY_URL")?,
+            ..ConfigBuilder::default()
+        })
     }
 
     /// The environment's domain (`https://app-xxxx.frontegg.com` or a custom domain): the expected

@@ -89,7 +89,7 @@ async fn unknown_access_tokens_and_disabled_access_tokens_answer_401() {
     // A lookup that names another tenant than the token does not authenticate it.
     emulator.set_access_tokens_disabled(false);
     let other = emulator.create_access_token(TokenType::TenantAccess, "tenant-2", &[], &[]);
-    let relabelled = emulator.token(TokenType::TenantAccess).sub(&other.id).tenant("tenant-1").sign();
+    let relabelled = emulator.token(TokenType::TenantAccess).subject(&other.id).tenant("tenant-1").sign();
     assert_eq!(auth.authenticate(&api_key(&relabelled)).await.unwrap_err(), AuthError::Revoked);
 }
 

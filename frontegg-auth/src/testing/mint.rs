@@ -108,7 +108,7 @@ impl TokenBuilder {
     }
 
     /// `sub`.
-    pub fn sub(self, sub: &str) -> Self {
+    pub fn subject(self, sub: &str) -> Self {
         self.claim("sub", sub)
     }
 
