@@ -1,0 +1,109 @@
+//! The example service on actix-web: `cargo run --example actix_app`.
+//!
+//! The same service as `axum_app`, route for route and answer for answer. With no `FRONTEGG_*`
+//! variable set it runs against an embedded Frontegg emulator and prints curl commands to try.
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use frontegg_actix::{
+    Authenticate, Authenticator, Identity, Require, Requirement, permission, require, require_tenant_from_path,
+};
+use serde_json::json;
+
+#[path = "common/mod.rs"]
+mod common;
+
+permission!(ReadReports = "reports.read");
+permission!(WriteReports = "reports.write");
+
+/// The routes of ../shared/example-apps.md, for `App::configure`.
+pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg
+            // Anyone, whatever they send.
+            .route("/health", web::get().to(HttpResponse::Ok))
+            // A credential is optional here, but one that is sent must be valid.
+            .service(web::resource("/optional").wrap(Authenticate::optional(auth.clone())).route(web::get().to(optional)))
+            // Every route below needs a valid credential; each states what more it needs.
+            .service(
+                web::scope("")
+                    .wrap(Authenticate::new(auth))
+                    .route("/me", web::get().to(me))
+                    .route("/reports", web::get().to(list_reports))
+                    .route("/reports", web::post().to(create_report))
+                    // A requirement wrapping a resource: 403 when unmet (a guard would answer 404).
+                    .service(
+                        web::resource("/reports/{id}")
+                            .wrap(require(Requirement::any_roles(["admin", "owner"])))
+                            .route(web::delete().to(delete_report)),
+                    )
+                    .service(
+                        web::resource("/tenants/{tenant_id}/reports")
+                            .wrap(require_tenant_from_path("tenant_id"))
+                            .route(web::get().to(tenant_reports)),
+                    ),
+            );
+    }
+}
+
+/// Any valid credential.
+async fn me(identity: Identity) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "sub": identity.sub(),
+        "tenantId": identity.tenant_id(),
+        "userId": identity.user_id(),
+        "type": identity.token_type().as_str(),
+        "roles": identity.roles(),
+        "permissions": identity.permissions(),
+    }))
+}
+
+/// `Option<Identity>`: `None` for anonymous callers.
+async fn optional(identity: Option<Identity>) -> HttpResponse {
+    match identity {
+        Some(identity) => HttpResponse::Ok().json(json!({"authenticated": true, "sub": identity.sub()})),
+        None => HttpResponse::Ok().json(json!({"authenticated": false})),
+    }
+}
+
+/// The permission `reports.read`, as a type.
+async fn list_reports(_: Require<ReadReports>) -> HttpResponse {
+    HttpResponse::Ok().json(json!([{"id": 1, "title": "Q1"}, {"id": 2, "title": "Q2"}]))
+}
+
+/// A tuple of markers: all of them.
+async fn create_report(_: Require<(ReadReports, WriteReports)>) -> HttpResponse {
+    HttpResponse::Created().json(json!({"id": 3}))
+}
+
+/// Guarded by the `require` wrapper of its resource.
+async fn delete_report(_id: web::Path<u64>) -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}
+
+/// The tenant comes from the path (resource wrapper); the permission from the extractor.
+async fn tenant_reports(tenant_id: web::Path<String>, _: Require<ReadReports>) -> HttpResponse {
+    HttpResponse::Ok().json(json!([{"id": 1, "tenantId": tenant_id.into_inner()}]))
+}
+
+/// The server on a bound listener.
+pub fn server(auth: Authenticator, listener: std::net::TcpListener) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || App::new().configure(routes(auth.clone()))).workers(2).listen(listener)?.run())
+}
+
+#[actix_web::main]
+#[allow(dead_code)] // the conformance suite includes this file as a module
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    common::init_tracing();
+    let (auth, emulator) = common::authenticator().await?;
+    common::wait_for_keys(&auth).await;
+
+    let listener = std::net::TcpListener::bind(common::bind_addr())?;
+    let addr = listener.local_addr()?;
+    if let Some(emulator) = &emulator {
+        common::print_demo(emulator, &format!("http://{addr}"));
+    }
+    println!("listening on http://{addr}");
+    server(auth, listener)?.await?;
+    Ok(())
+}

@@ -1,0 +1,376 @@
+//! One conformance suite, run unchanged against both example apps over real HTTP on 127.0.0.1:
+//! every route of ../shared/example-apps.md with every kind of caller, asserting the status,
+//! the `WWW-Authenticate` challenge and the JSON body.
+
+use std::future::Future;
+use std::time::Duration;
+
+use frontegg_auth::testing::{Behaviour, Emulator, Surface};
+use frontegg_auth::{Authenticator, TokenType};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[allow(dead_code)]
+#[path = "../examples/axum_app.rs"]
+mod axum_app;
+
+#[allow(dead_code)]
+#[path = "../examples/actix_app.rs"]
+mod actix_app;
+
+/// An example app, started on a free port of 127.0.0.1.
+trait AppUnderTest {
+    /// The app's base URL; the app runs until the returned guard is dropped.
+    fn start(auth: Authenticator) -> impl Future<Output = (String, Box<dyn Send>)> + Send;
+}
+
+struct Axum;
+
+impl AppUnderTest for Axum {
+    async fn start(auth: Authenticator) -> (String, Box<dyn Send>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(axum_app::serve(auth, listener));
+        (base, Box::new(AbortOnDrop(task)))
+    }
+}
+
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Actix;
+
+impl AppUnderTest for Actix {
+    async fn start(auth: Authenticator) -> (String, Box<dyn Send>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_app::server(auth, listener).unwrap();
+                tx.send(server.handle()).unwrap();
+                let _ = server.await;
+            })
+        });
+        let handle = rx.recv().unwrap();
+        (base, Box::new(StopOnDrop(Some(handle))))
+    }
+}
+
+struct StopOnDrop(Option<actix_web::dev::ServerHandle>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            drop(handle.stop(false));
+        }
+    }
+}
+
+/// The emulator, the app against it, and an HTTP client.
+struct World {
+    emulator: Emulator,
+    base: String,
+    http: reqwest::Client,
+    _app: Box<dyn Send>,
+}
+
+async fn world<A: AppUnderTest>() -> World {
+    let emulator = Emulator::start().await;
+    let auth = Authenticator::new(emulator.config().access_token_ttl(Duration::from_millis(500)).build().unwrap()).unwrap();
+    let (base, app) = A::start(auth).await;
+    World { emulator, base, http: reqwest::Client::new(), _app: app }
+}
+
+/// How a request presents its credential.
+enum Cred<'a> {
+    None,
+    Bearer(&'a str),
+    ApiKey(&'a str),
+    Raw(&'a str, &'a str),
+}
+
+struct Answer {
+    status: u16,
+    challenge: Option<String>,
+    retry_after: Option<String>,
+    body: Value,
+}
+
+impl World {
+    async fn call(&self, method: Method, path: &str, cred: Cred<'_>) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        request = match cred {
+            Cred::None => request,
+            Cred::Bearer(t) => request.header("authorization", format!("Bearer {t}")),
+            Cred::ApiKey(t) => request.header("x-api-key", t),
+            Cred::Raw(name, value) => request.header(name, value),
+        };
+        let response = request.send().await.unwrap();
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let (status, challenge, retry_after) = (response.status().as_u16(), header("www-authenticate"), header("retry-after"));
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Answer { status, challenge, retry_after, body }
+    }
+
+    fn user(&self) -> frontegg_auth::testing::TokenBuilder {
+        self.emulator.user_token()
+    }
+}
+
+/// The routes that need a credential, as (method, path).
+const PROTECTED: [(&str, &str); 5] = [
+    ("GET", "/me"),
+    ("GET", "/reports"),
+    ("POST", "/reports"),
+    ("DELETE", "/reports/7"),
+    ("GET", "/tenants/tenant-1/reports"),
+];
+
+fn method(name: &str) -> Method {
+    Method::from_bytes(name.as_bytes()).unwrap()
+}
+
+fn assert_refusal(answer: &Answer, status: u16, challenge: &str, error: &str, description: &str, what: &str) {
+    assert_eq!(answer.status, status, "{what}");
+    assert_eq!(answer.challenge.as_deref(), Some(challenge), "{what}");
+    assert_eq!(answer.body, json!({"error": error, "error_description": description}), "{what}");
+}
+
+fn invalid_token(description: &str) -> String {
+    format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
+}
+
+fn insufficient(description: &str, scope: Option<&str>) -> String {
+    let mut out = format!("Bearer error=\"insufficient_scope\", error_description=\"{description}\"");
+    if let Some(scope) = scope {
+        out.push_str(&format!(", scope=\"{scope}\""));
+    }
+    out
+}
+
+async fn health<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    assert_eq!(w.call(Method::GET, "/health", Cred::None).await.status, 200);
+}
+
+async fn no_credential<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    for (m, path) in PROTECTED {
+        let answer = w.call(method(m), path, Cred::None).await;
+        assert_refusal(&answer, 401, "Bearer", "unauthorized", "No credential was presented", &format!("{m} {path}"));
+    }
+}
+
+async fn valid_user_token<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let token = w.user().roles(["admin"]).permissions(["reports.read", "reports.write"]).sign();
+    let me = w.call(Method::GET, "/me", Cred::Bearer(&token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        me.body,
+        json!({"sub": "user-1", "tenantId": "tenant-1", "userId": "user-1", "type": "userToken",
+               "roles": ["admin"], "permissions": ["reports.read", "reports.write"]})
+    );
+    let reports = w.call(Method::GET, "/reports", Cred::Bearer(&token)).await;
+    assert_eq!(reports.status, 200);
+    assert!(reports.body.is_array());
+    assert_eq!(w.call(Method::POST, "/reports", Cred::Bearer(&token)).await.status, 201);
+    let deleted = w.call(Method::DELETE, "/reports/7", Cred::Bearer(&token)).await;
+    assert_eq!((deleted.status, deleted.body), (204, Value::Null));
+    let tenant = w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&token)).await;
+    assert_eq!(tenant.status, 200);
+    assert!(tenant.body.is_array());
+    // Any letter case of the scheme.
+    let lower = w.call(Method::GET, "/me", Cred::Raw("authorization", &format!("bearer {token}"))).await;
+    assert_eq!(lower.status, 200);
+}
+
+async fn lacking_the_right<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let nothing = w.user().roles(["viewer"]).sign();
+    let reader = w.user().roles(["viewer"]).permissions(["reports.read"]).sign();
+
+    let a = w.call(Method::GET, "/reports", Cred::Bearer(&nothing)).await;
+    let d = "Missing permissions: reports.read";
+    assert_refusal(&a, 403, &insufficient(d, Some("reports.read")), "insufficient_scope", d, "GET /reports");
+
+    let a = w.call(Method::POST, "/reports", Cred::Bearer(&reader)).await;
+    let d = "Missing permissions: reports.write";
+    assert_refusal(&a, 403, &insufficient(d, Some("reports.write")), "insufficient_scope", d, "POST /reports");
+
+    let a = w.call(Method::POST, "/reports", Cred::Bearer(&nothing)).await;
+    let d = "Missing permissions: reports.read";
+    assert_refusal(&a, 403, &insufficient(d, Some("reports.read")), "insufficient_scope", d, "POST /reports, nothing");
+
+    let a = w.call(Method::DELETE, "/reports/7", Cred::Bearer(&reader)).await;
+    let d = "Missing one of the roles: admin, owner";
+    assert_refusal(&a, 403, &insufficient(d, None), "insufficient_scope", d, "DELETE /reports/7");
+
+    let a = w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&nothing)).await;
+    let d = "Missing permissions: reports.read";
+    assert_refusal(&a, 403, &insufficient(d, Some("reports.read")), "insufficient_scope", d, "tenant reports");
+
+    // Any valid credential may ask who it is.
+    assert_eq!(w.call(Method::GET, "/me", Cred::Bearer(&nothing)).await.status, 200);
+}
+
+async fn wildcard_permission<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let token = w.user().permissions(["reports.*"]).sign();
+    assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&token)).await.status, 200);
+    assert_eq!(w.call(Method::POST, "/reports", Cred::Bearer(&token)).await.status, 201);
+    assert_eq!(w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&token)).await.status, 200);
+    // A pattern covers what it matches, nothing else.
+    let narrow = w.user().permissions(["reports.read.*"]).sign();
+    assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&narrow)).await.status, 403);
+}
+
+async fn expired_token<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let token = w.user().roles(["admin"]).permissions(["reports.*"]).expired().sign();
+    for (m, path) in PROTECTED.iter().copied().chain([("GET", "/optional")]) {
+        let answer = w.call(method(m), path, Cred::Bearer(&token)).await;
+        let d = "The token has expired";
+        assert_refusal(&answer, 401, &invalid_token(d), "invalid_token", d, &format!("{m} {path}"));
+    }
+}
+
+async fn bad_credentials<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let forged = w.user().permissions(["reports.read"]).sign_tampered();
+    let none = w.user().sign_alg_none();
+    let cases: Vec<(Cred<'_>, &str)> = vec![
+        (Cred::Bearer(&forged), "The token's signature is invalid"),
+        (Cred::Bearer(&none), "The token's algorithm is not accepted"),
+        (Cred::Bearer("garbage"), "The credential is malformed: a JWT has three dot-separated parts"),
+        (Cred::Raw("authorization", "Basic dXNlcjpwYXNz"), "The credential is malformed: the Authorization scheme must be Bearer"),
+        (Cred::Raw("authorization", "Bearer"), "The credential is malformed: the bearer token is empty"),
+    ];
+    for (cred, d) in cases {
+        let answer = w.call(Method::GET, "/reports", cred).await;
+        assert_refusal(&answer, 401, &invalid_token(d), "invalid_token", d, d);
+    }
+}
+
+async fn wrong_tenant<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let token = w.user().tenant("tenant-2").permissions(["reports.read"]).sign();
+    let answer = w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&token)).await;
+    let d = "The credential does not belong to this tenant";
+    assert_refusal(&answer, 403, &insufficient(d, None), "insufficient_scope", d, "wrong tenant");
+    assert_eq!(w.call(Method::GET, "/tenants/tenant-2/reports", Cred::Bearer(&token)).await.status, 200);
+}
+
+async fn access_token_rights_from_the_api<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let access = w.emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &["admin"], &["reports.read"]);
+    let me = w.call(Method::GET, "/me", Cred::ApiKey(&access.token)).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(
+        me.body,
+        json!({"sub": access.id, "tenantId": "tenant-1", "userId": null, "type": "tenantAccessToken",
+               "roles": ["admin"], "permissions": ["reports.read"]})
+    );
+    assert_eq!(w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await.status, 200);
+    assert_eq!(w.call(Method::DELETE, "/reports/7", Cred::ApiKey(&access.token)).await.status, 204);
+    let a = w.call(Method::POST, "/reports", Cred::ApiKey(&access.token)).await;
+    assert_eq!(a.status, 403);
+    // In the wrong header.
+    let a = w.call(Method::GET, "/reports", Cred::Bearer(&access.token)).await;
+    let d = "Access tokens must be sent in the x-api-key header";
+    assert_refusal(&a, 401, &invalid_token(d), "invalid_token", d, "access token as bearer");
+    let user = w.user().permissions(["reports.read"]).sign();
+    let a = w.call(Method::GET, "/reports", Cred::ApiKey(&user)).await;
+    let d = "User and API tokens must be sent in the Authorization header as Bearer";
+    assert_refusal(&a, 401, &invalid_token(d), "invalid_token", d, "user token as api key");
+}
+
+async fn revoked_access_token<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let access = w.emulator.create_access_token(TokenType::UserAccess, "tenant-1", &[], &["reports.read"]);
+    assert_eq!(w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await.status, 200);
+    w.emulator.revoke_access_token(&access.id);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let a = w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await;
+    let d = "The access token is revoked or unknown";
+    assert_refusal(&a, 401, &invalid_token(d), "invalid_token", d, "revoked");
+}
+
+async fn gateway_down<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let user = w.user().permissions(["reports.read"]).sign();
+    assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&user)).await.status, 200);
+    let access = w.emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    w.emulator.set_behaviour(Surface::Gateway, Behaviour::Unavailable);
+    let a = w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await;
+    assert_refusal(&a, 503, "Bearer", "temporarily_unavailable", "The Frontegg API is unavailable", "gateway down");
+    assert_eq!(a.retry_after.as_deref(), Some("5"));
+    // User tokens need no gateway: they keep working.
+    assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&user)).await.status, 200);
+    w.emulator.set_behaviour(Surface::Gateway, Behaviour::Normal);
+    assert_eq!(w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await.status, 200);
+}
+
+async fn keys_unreachable<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    w.emulator.set_behaviour(Surface::Jwks, Behaviour::Unavailable);
+    let user = w.user().permissions(["reports.read"]).sign();
+    let a = w.call(Method::GET, "/reports", Cred::Bearer(&user)).await;
+    assert_refusal(&a, 503, "Bearer", "temporarily_unavailable", "The signing keys cannot be loaded", "no keys");
+    assert_eq!(w.call(Method::GET, "/health", Cred::None).await.status, 200);
+    w.emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
+    assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&user)).await.status, 200);
+}
+
+async fn optional_route<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let anonymous = w.call(Method::GET, "/optional", Cred::None).await;
+    assert_eq!((anonymous.status, anonymous.body), (200, json!({"authenticated": false})));
+    let token = w.user().sign();
+    let known = w.call(Method::GET, "/optional", Cred::Bearer(&token)).await;
+    assert_eq!((known.status, known.body), (200, json!({"authenticated": true, "sub": "user-1"})));
+    let bad = w.call(Method::GET, "/optional", Cred::Bearer("a.b.c")).await;
+    let d = "The credential is malformed: the token header cannot be decoded";
+    assert_refusal(&bad, 401, &invalid_token(d), "invalid_token", d, "optional with a bad token");
+}
+
+macro_rules! conformance {
+    ($module:ident, $app:ty) => {
+        mod $module {
+            use super::*;
+
+            macro_rules! check {
+                ($name:ident) => {
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        super::$name::<$app>().await
+                    }
+                };
+            }
+
+            check!(health);
+            check!(no_credential);
+            check!(valid_user_token);
+            check!(lacking_the_right);
+            check!(wildcard_permission);
+            check!(expired_token);
+            check!(bad_credentials);
+            check!(wrong_tenant);
+            check!(access_token_rights_from_the_api);
+            check!(revoked_access_token);
+            check!(gateway_down);
+            check!(keys_unreachable);
+            check!(optional_route);
+        }
+    };
+}
+
+conformance!(axum, Axum);
+conformance!(actix, Actix);
