@@ -10,8 +10,8 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{Error, HttpMessage, ResponseError};
 
-use frontegg_auth::{Anonymous, AuthError, Requirement};
 use frontegg_auth::require::check_request_identity;
+use frontegg_auth::{Anonymous, AuthError, Requirement};
 
 use crate::authenticate::LocalBoxFuture;
 use crate::error::AuthRejection;
@@ -21,8 +21,9 @@ use crate::extract::identity_from_extensions;
 /// [`Requirement`]: the safe way to protect a scope or a resource.
 ///
 /// `.wrap(require(Requirement::permission("reports.read")))` on a scope or a resource: 401 for
-/// an anonymous caller, 403 (`insufficient_scope`) when the requirement fails. Shorthand for
-/// [`Authorize::new`].
+/// an anonymous caller, 403 (`insufficient_scope`) when the requirement fails; the core's
+/// [`check_request_identity`], so 401 as well when no [`Authenticate`](crate::Authenticate) ran
+/// before it (logged as an error). Shorthand for [`Authorize::new`].
 ///
 /// ```
 /// use actix_web::{App, web};
@@ -45,8 +46,9 @@ pub fn require(requirement: Requirement) -> Authorize {
 
 /// Middleware that refuses a request whose credential belongs to another tenant than the one
 /// named by the path parameter `param` (its `{param}` match info): 401 for an anonymous caller,
-/// 403 (`insufficient_scope`, "The credential does not belong to this tenant") on a mismatch.
-/// Shorthand for [`Authorize::tenant_from_path`].
+/// 403 (`insufficient_scope`, "The credential does not belong to this tenant") on a mismatch or a
+/// credential without a tenant, 500 when no [`Authenticate`](crate::Authenticate) ran before it
+/// ([`AuthRejection::MissingMiddleware`]). Shorthand for [`Authorize::tenant_from_path`].
 ///
 /// Match info is filled in while routing, segment by segment: wrap the resource whose path
 /// declares `{param}`, or a scope whose *own* path declares it. Wrapped around the App, or around
@@ -142,7 +144,8 @@ impl Authorize {
             Check::TenantFromPath(param) => {
                 let identity =
                     identity_from_extensions(&extensions)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?;
-                let value = req.match_info().get(param).ok_or_else(|| AuthRejection::MissingPathParam(param.clone()))?;
+                let value =
+                    req.match_info().get(param).ok_or_else(|| AuthRejection::MissingPathParam(param.clone()))?;
                 Requirement::tenant(percent_decode(value))
                     .check(identity)
                     .map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))

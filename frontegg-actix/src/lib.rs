@@ -60,8 +60,11 @@
 //!   routing.
 //!
 //! When nothing put an identity (or the anonymous marker) into the request before an extractor or
-//! [`require`], the request is answered **500** ([`AuthRejection::MissingMiddleware`]) and the
-//! misconfiguration logged, rather than treating the caller as anonymous or refusing them.
+//! [`require_tenant_from_path`], the request is answered **500**
+//! ([`AuthRejection::MissingMiddleware`]) and the misconfiguration logged, rather than treating
+//! the caller as anonymous or blaming them with a 401. [`require`] answers 401 in that case (and
+//! logs it), exactly as the core's tower `RequireLayer` that the other adapters use. Every case
+//! fails closed.
 //!
 //! # The caller in a handler
 //!
@@ -288,9 +291,36 @@
 //!
 //! # Testing
 //!
-//! With the core's `testing` feature (a dev-dependency on `frontegg-auth` with
-//! `features = ["testing"]`), `frontegg_auth::testing` runs a Frontegg emulator on 127.0.0.1 and
-//! mints tokens for it; `actix_web::test` calls the App without a server.
+//! The core's feature `testing` holds a Frontegg emulator on 127.0.0.1 that signs real tokens:
+//! `frontegg_auth::testing` (add `frontegg-auth = { version = "..", features = ["testing"] }` to
+//! your dev-dependencies). `actix_web::test` calls the App without a server:
+//!
+//! ```
+//! use actix_web::{App, test, web};
+//! use frontegg_actix::{Authenticate, Identity};
+//! use frontegg_auth::testing::Emulator;
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let emulator = Emulator::start().await;
+//! let app = test::init_service(
+//!     App::new()
+//!         .route("/me", web::get().to(|identity: Identity| async move { identity.sub().to_owned() }))
+//!         .wrap(Authenticate::new(emulator.authenticator())),
+//! )
+//! .await;
+//!
+//! let token = emulator.user_token().permissions(["reports.read"]).tenant("t1").sign();
+//! let req = test::TestRequest::get().uri("/me").insert_header(("authorization", format!("Bearer {token}")));
+//! assert_eq!(test::call_and_read_body(&app, req.to_request()).await, "user-1");
+//!
+//! let expired = emulator.user_token().expired().sign();
+//! let req = test::TestRequest::get().uri("/me").insert_header(("authorization", format!("Bearer {expired}")));
+//! let response = test::call_service(&app, req.to_request()).await;
+//! assert_eq!(response.status(), 401);
+//! let challenge = response.headers().get("www-authenticate").and_then(|v| v.to_str().ok());
+//! assert!(challenge.unwrap_or_default().starts_with(r#"Bearer error="invalid_token""#));
+//! # });
+//! ```
 //!
 //! # Crate features
 //!
@@ -315,8 +345,8 @@ pub use frontegg_auth as core;
 
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
 pub use frontegg_auth::{
-    Anonymous, AuthError, Authenticator, Config, ConfigBuilder, ConfigError, Denied, KeySource, Region, Requirement,
-    TokenType, permission, role,
+    API_KEY_HEADER, Algorithm, Anonymous, AuthError, Authenticator, Config, ConfigBuilder, ConfigError, Credential,
+    CredentialKind, Denied, KeySource, Region, Requirement, TokenType, permission, role,
 };
 
 #[cfg(test)]

@@ -266,7 +266,7 @@ async fn valid_credentials_reach_the_handler_with_their_identity() {
     let emulator = Emulator::start().await;
     let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
 
-    let token = emulator.user_token().sub("user-42").sign();
+    let token = emulator.user_token().subject("user-42").sign();
     let answer = send(&app, bearer(get("/me"), &token).to_request()).await;
     assert_eq!((answer.status, answer.text()), (200, "user-42"));
     let answer = send(&app, bearer(get("/maybe"), &token).to_request()).await;
@@ -314,11 +314,13 @@ async fn optional_mode_lets_anonymous_callers_through_but_not_bad_credentials() 
 #[actix_web::test]
 async fn a_missing_middleware_is_a_500_not_an_anonymous_caller() {
     let app = test::init_service(App::new().configure(routes)).await;
-    for path in ["/me", "/strict", "/typed", "/any", "/reports", "/tenants/tenant-1/users", "/in-handler"] {
+    for path in ["/me", "/strict", "/typed", "/any", "/tenants/tenant-1/users", "/in-handler"] {
         let answer = send(&app, get(path).to_request()).await;
         answer.assert_misconfiguration();
         assert!(answer.json()["error_description"].as_str().unwrap_or_default().contains("Authenticate"), "{path}");
     }
+    // `require` answers as the core's RequireLayer does: 401 (and logs the misconfiguration).
+    send(&app, get("/reports").to_request()).await.assert_core(&AuthError::MissingCredential);
     // actix-web's Option<T> swallows the error: documented, and logged.
     assert_eq!(send(&app, get("/maybe").to_request()).await.text(), "none");
     assert_eq!(send(&app, get("/own-way").to_request()).await.text(), "misconfigured");
@@ -327,32 +329,49 @@ async fn a_missing_middleware_is_a_500_not_an_anonymous_caller() {
 }
 
 #[actix_web::test]
-async fn authorize_registered_inside_authenticate_on_the_same_scope_is_a_500() {
+async fn authorize_registered_inside_authenticate_on_the_same_scope_fails_closed() {
     let emulator = Emulator::start().await;
     let token = emulator.user_token().permissions(["reports.read"]).sign();
-    // Wrong: the last wrap runs first, so `require` runs before `Authenticate`.
+    // Wrong: the last wrap runs first, so the checks run before `Authenticate`.
     let wrong = test::init_service(
-        App::new().service(
-            web::scope("/reports")
-                .route("", web::get().to(|| async { "reports" }))
-                .wrap(Authenticate::new(emulator.authenticator()))
-                .wrap(require(Requirement::permission("reports.read"))),
-        ),
+        App::new()
+            .service(
+                web::scope("/reports")
+                    .route("", web::get().to(|| async { "reports" }))
+                    .wrap(Authenticate::new(emulator.authenticator()))
+                    .wrap(require(Requirement::permission("reports.read"))),
+            )
+            .service(
+                web::scope("/tenants/{tenant_id}")
+                    .route("", web::get().to(|| async { "tenant" }))
+                    .wrap(Authenticate::new(emulator.authenticator()))
+                    .wrap(require_tenant_from_path("tenant_id")),
+            ),
     )
     .await;
-    send(&wrong, bearer(get("/reports"), &token).to_request()).await.assert_misconfiguration();
+    send(&wrong, bearer(get("/reports"), &token).to_request()).await.assert_core(&AuthError::MissingCredential);
+    send(&wrong, bearer(get("/tenants/tenant-1"), &token).to_request()).await.assert_misconfiguration();
     // Right.
     let right = test::init_service(
-        App::new().service(
-            web::scope("/reports")
-                .route("", web::get().to(|| async { "reports" }))
-                .wrap(require(Requirement::permission("reports.read")))
-                .wrap(Authenticate::new(emulator.authenticator())),
-        ),
+        App::new()
+            .service(
+                web::scope("/reports")
+                    .route("", web::get().to(|| async { "reports" }))
+                    .wrap(require(Requirement::permission("reports.read")))
+                    .wrap(Authenticate::new(emulator.authenticator())),
+            )
+            .service(
+                web::scope("/tenants/{tenant_id}")
+                    .route("", web::get().to(|| async { "tenant" }))
+                    .wrap(require_tenant_from_path("tenant_id"))
+                    .wrap(Authenticate::new(emulator.authenticator())),
+            ),
     )
     .await;
     let answer = send(&right, bearer(get("/reports"), &token).to_request()).await;
     assert_eq!((answer.status, answer.text()), (200, "reports"));
+    let answer = send(&right, bearer(get("/tenants/tenant-1"), &token).to_request()).await;
+    assert_eq!((answer.status, answer.text()), (200, "tenant"));
 }
 
 #[actix_web::test]
@@ -372,7 +391,9 @@ async fn require_wrappers_answer_403_with_the_core_s_challenge() {
     assert_eq!(answer.json()["error"], "insufficient_scope");
     assert_eq!(
         answer.header("www-authenticate"),
-        Some(r#"Bearer error="insufficient_scope", error_description="Missing permissions: reports.read", scope="reports.read""#)
+        Some(
+            r#"Bearer error="insufficient_scope", error_description="Missing permissions: reports.read", scope="reports.read""#
+        )
     );
 
     // A wildcard grant.
@@ -446,6 +467,11 @@ async fn the_tenant_in_the_path_must_be_the_credential_s() {
     let answer = send(&app, bearer(get("/resource-tenant/a%2Bb%2Fc"), &plus).to_request()).await;
     assert_eq!((answer.status, answer.text()), (200, "resource tenant"));
 
+    // A credential without a tenant.
+    let tenantless = emulator.user_token().without("tenantId").without("tenantIds").sign();
+    let answer = send(&app, bearer(get("/tenants/tenant-1/users"), &tenantless).to_request()).await;
+    assert_eq!(answer.status, 403);
+
     // A parameter the wrapped scope does not declare itself: misconfiguration.
     let answer = send(&app, bearer(get("/undeclared/tenant-1"), &token).to_request()).await;
     answer.assert_misconfiguration();
@@ -500,7 +526,8 @@ async fn cors_preflights_pass_only_when_allowed() {
             .to_request()
     };
 
-    let strict = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let strict =
+        test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
     send(&strict, preflight()).await.assert_core(&AuthError::MissingCredential);
 
     let open = test::init_service(
@@ -569,7 +596,8 @@ async fn a_public_app_with_a_protected_scope() {
 async fn extractors_read_identities_put_there_by_other_means() {
     // Identities from `Identity::for_tests`, inserted by hand: the extractors and guards only
     // read the request extensions.
-    let identity = frontegg_auth::Identity::for_tests("svc", TokenType::TenantApi, Some("tenant-1"), &[], &["reports.read"]);
+    let identity =
+        frontegg_auth::Identity::for_tests("svc", TokenType::TenantApi, Some("tenant-1"), &[], &["reports.read"]);
     let app = test::init_service(App::new().configure(routes).wrap_fn(move |req, srv| {
         actix_web::HttpMessage::extensions_mut(&req).insert(identity.clone());
         srv.call(req)

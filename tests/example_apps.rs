@@ -1,0 +1,161 @@
+//! The example binaries as a user runs them: `cargo run --example axum_app` (and `actix_app`)
+//! with no Frontegg variables must start, print curl commands, and each command must answer as
+//! printed. And with Frontegg unreachable, they must still serve within 10 s.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// `target/<profile>/examples/<name>`: cargo builds the examples before it runs the tests.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = profile_dir.join("examples").join(name);
+    assert!(path.exists(), "{} is not built: run `cargo test` (which builds the examples)", path.display());
+    path
+}
+
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn launch(name: &str, env: &[(&str, &str)]) -> Running {
+    let mut command = Command::new(example(name));
+    command.env("BIND_ADDR", "127.0.0.1:0").env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null());
+    for var in ["FRONTEGG_BASE_URL", "FRONTEGG_CLIENT_ID", "FRONTEGG_API_KEY", "FRONTEGG_API_GATEWAY_URL"] {
+        command.env_remove(var);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Running { child, lines }
+}
+
+/// Reads stdout until `listening on http://ADDR`; returns the lines before it and the URL.
+fn until_listening(app: &Running, limit: Duration) -> (Vec<String>, String) {
+    let deadline = Instant::now() + limit;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = app.lines.recv_timeout(left).unwrap_or_else(|_| panic!("no `listening on` within {limit:?}: {seen:?}"));
+        if let Some(url) = line.strip_prefix("listening on ") {
+            return (seen, url.to_owned());
+        }
+        seen.push(line);
+    }
+}
+
+/// A printed command: `# what: expect NNN` then `curl -i [-X METHOD] URL [-H 'Name: value']...`.
+struct Printed {
+    what: String,
+    status: u16,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+}
+
+fn parse(lines: &[String]) -> Vec<Printed> {
+    let mut out = Vec::new();
+    for pair in lines.windows(2) {
+        let (comment, command) = (&pair[0], &pair[1]);
+        let Some((what, status)) = comment.strip_prefix("# ").and_then(|c| c.rsplit_once(": expect ")) else { continue };
+        let rest = command.strip_prefix("curl -i ").expect("a curl command follows its comment");
+        let (method, rest) = match rest.strip_prefix("-X ") {
+            Some(r) => {
+                let (m, r) = r.split_once(' ').unwrap();
+                (m.to_owned(), r)
+            }
+            None => ("GET".to_owned(), rest),
+        };
+        let (url, mut rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        let mut headers = Vec::new();
+        while let Some(r) = rest.strip_prefix("-H '") {
+            let (header, r) = r.split_once('\'').unwrap();
+            let (name, value) = header.split_once(": ").unwrap();
+            headers.push((name.to_owned(), value.to_owned()));
+            rest = r.trim_start();
+        }
+        assert!(rest.is_empty(), "unparsed: {rest}");
+        out.push(Printed { what: what.to_owned(), status: status.parse().unwrap(), method, url: url.to_owned(), headers });
+    }
+    out
+}
+
+async fn printed_commands_answer_as_printed(name: &str) {
+    let app = launch(name, &[]);
+    let (lines, base) = until_listening(&app, Duration::from_secs(30));
+    let commands = parse(&lines);
+    assert!(commands.len() >= 10, "{lines:?}");
+    let http = reqwest::Client::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for c in &commands {
+        assert!(c.url.starts_with(&base), "{} is not on {base}", c.url);
+        let mut request = http.request(c.method.parse().unwrap(), &c.url);
+        for (k, v) in &c.headers {
+            request = request.header(k, v);
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        assert_eq!(status, c.status, "{name}: {}", c.what);
+        kinds.insert(c.headers.first().map(|h| h.0.clone()).unwrap_or_default());
+    }
+    // Anonymous, bearer and access-token callers are all shown.
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+}
+
+async fn serves_within_ten_seconds_when_frontegg_is_unreachable(name: &str) {
+    // A loopback port nobody listens on: connections are refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let started = Instant::now();
+    let app = launch(name, &[("FRONTEGG_BASE_URL", &dead)]);
+    let (_, base) = until_listening(&app, Duration::from_secs(15));
+    assert!(started.elapsed() < Duration::from_secs(12), "took {:?}", started.elapsed());
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{base}/health")).send().await.unwrap().status(), 200);
+    let refused = http.get(format!("{base}/me")).bearer_auth("a.b.c").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let fake = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ4In0.c2ln";
+    let unavailable = http.get(format!("{base}/me")).bearer_auth(fake).send().await.unwrap();
+    assert_eq!(unavailable.status(), 503);
+}
+
+#[tokio::test]
+async fn axum_app_printed_commands_answer_as_printed() {
+    printed_commands_answer_as_printed("axum_app").await;
+}
+
+#[tokio::test]
+async fn actix_app_printed_commands_answer_as_printed() {
+    printed_commands_answer_as_printed("actix_app").await;
+}
+
+#[tokio::test]
+async fn axum_app_serves_when_frontegg_is_unreachable() {
+    serves_within_ten_seconds_when_frontegg_is_unreachable("axum_app").await;
+}
+
+#[tokio::test]
+async fn actix_app_serves_when_frontegg_is_unreachable() {
+    serves_within_ten_seconds_when_frontegg_is_unreachable("actix_app").await;
+}
