@@ -10,11 +10,12 @@ use frontegg_auth::{Authenticator, TokenType};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+// The apps are the examples themselves, included as modules; both include the same demo helpers.
 #[allow(dead_code)]
 #[path = "../examples/axum_app.rs"]
 mod axum_app;
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../examples/actix_app.rs"]
 mod actix_app;
 
@@ -82,7 +83,8 @@ struct World {
 
 async fn world<A: AppUnderTest>() -> World {
     let emulator = Emulator::start().await;
-    let auth = Authenticator::new(emulator.config().access_token_ttl(Duration::from_millis(500)).build().unwrap()).unwrap();
+    let auth =
+        Authenticator::new(emulator.config().access_token_ttl(Duration::from_millis(500)).build().unwrap()).unwrap();
     let (base, app) = A::start(auth).await;
     World { emulator, base, http: reqwest::Client::new(), _app: app }
 }
@@ -113,9 +115,11 @@ impl World {
         };
         let response = request.send().await.unwrap();
         let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
-        let (status, challenge, retry_after) = (response.status().as_u16(), header("www-authenticate"), header("retry-after"));
+        let (status, challenge, retry_after) =
+            (response.status().as_u16(), header("www-authenticate"), header("retry-after"));
         let text = response.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         Answer { status, challenge, retry_after, body }
     }
 
@@ -250,7 +254,10 @@ async fn bad_credentials<A: AppUnderTest>() {
         (Cred::Bearer(&forged), "The token's signature is invalid"),
         (Cred::Bearer(&none), "The token's algorithm is not accepted"),
         (Cred::Bearer("garbage"), "The credential is malformed: a JWT has three dot-separated parts"),
-        (Cred::Raw("authorization", "Basic dXNlcjpwYXNz"), "The credential is malformed: the Authorization scheme must be Bearer"),
+        (
+            Cred::Raw("authorization", "Basic dXNlcjpwYXNz"),
+            "The credential is malformed: the Authorization scheme must be Bearer",
+        ),
         (Cred::Raw("authorization", "Bearer"), "The credential is malformed: the bearer token is empty"),
     ];
     for (cred, d) in cases {

@@ -57,7 +57,8 @@ fn until_listening(app: &Running, limit: Duration) -> (Vec<String>, String) {
     let mut seen = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let line = app.lines.recv_timeout(left).unwrap_or_else(|_| panic!("no `listening on` within {limit:?}: {seen:?}"));
+        let line =
+            app.lines.recv_timeout(left).unwrap_or_else(|_| panic!("no `listening on` within {limit:?}: {seen:?}"));
         if let Some(url) = line.strip_prefix("listening on ") {
             return (seen, url.to_owned());
         }
@@ -78,7 +79,9 @@ fn parse(lines: &[String]) -> Vec<Printed> {
     let mut out = Vec::new();
     for pair in lines.windows(2) {
         let (comment, command) = (&pair[0], &pair[1]);
-        let Some((what, status)) = comment.strip_prefix("# ").and_then(|c| c.rsplit_once(": expect ")) else { continue };
+        let Some((what, status)) = comment.strip_prefix("# ").and_then(|c| c.rsplit_once(": expect ")) else {
+            continue;
+        };
         let rest = command.strip_prefix("curl -i ").expect("a curl command follows its comment");
         let (method, rest) = match rest.strip_prefix("-X ") {
             Some(r) => {
@@ -96,7 +99,13 @@ fn parse(lines: &[String]) -> Vec<Printed> {
             rest = r.trim_start();
         }
         assert!(rest.is_empty(), "unparsed: {rest}");
-        out.push(Printed { what: what.to_owned(), status: status.parse().unwrap(), method, url: url.to_owned(), headers });
+        out.push(Printed {
+            what: what.to_owned(),
+            status: status.parse().unwrap(),
+            method,
+            url: url.to_owned(),
+            headers,
+        });
     }
     out
 }

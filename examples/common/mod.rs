@@ -50,7 +50,8 @@ pub fn print_demo(emulator: &Emulator, base: &str) {
     let day = Duration::from_secs(24 * 3600);
     let reader = emulator.user_token().permissions(["reports.read"]).expires_in(day).sign();
     let writer = emulator.user_token().permissions(["reports.read", "reports.write"]).expires_in(day).sign();
-    let admin = emulator.user_token().subject("admin-1").roles(["admin"]).permissions(["reports.*"]).expires_in(day).sign();
+    let admin =
+        emulator.user_token().subject("admin-1").roles(["admin"]).permissions(["reports.*"]).expires_in(day).sign();
     let other_tenant = emulator.user_token().tenant("tenant-2").permissions(["reports.read"]).expires_in(day).sign();
     let expired = emulator.user_token().permissions(["reports.read"]).expired().sign();
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
@@ -62,11 +63,31 @@ pub fn print_demo(emulator: &Emulator, base: &str) {
         ("A user: who am I", 200, format!("curl -i {base}/me{}", bearer(&reader))),
         ("A user with reports.read", 200, format!("curl -i {base}/reports{}", bearer(&reader))),
         ("The same user may not write", 403, format!("curl -i -X POST {base}/reports{}", bearer(&reader))),
-        ("A user with reports.read and reports.write", 201, format!("curl -i -X POST {base}/reports{}", bearer(&writer))),
-        ("An admin (role admin, wildcard reports.*) deletes", 204, format!("curl -i -X DELETE {base}/reports/42{}", bearer(&admin))),
-        ("A user of tenant-1 reads its tenant's reports", 200, format!("curl -i {base}/tenants/tenant-1/reports{}", bearer(&reader))),
-        ("A user of tenant-2 may not", 403, format!("curl -i {base}/tenants/tenant-1/reports{}", bearer(&other_tenant))),
-        ("An access token, rights from the Frontegg API", 200, format!("curl -i {base}/reports -H 'x-api-key: {}'", access.token)),
+        (
+            "A user with reports.read and reports.write",
+            201,
+            format!("curl -i -X POST {base}/reports{}", bearer(&writer)),
+        ),
+        (
+            "An admin (role admin, wildcard reports.*) deletes",
+            204,
+            format!("curl -i -X DELETE {base}/reports/42{}", bearer(&admin)),
+        ),
+        (
+            "A user of tenant-1 reads its tenant's reports",
+            200,
+            format!("curl -i {base}/tenants/tenant-1/reports{}", bearer(&reader)),
+        ),
+        (
+            "A user of tenant-2 may not",
+            403,
+            format!("curl -i {base}/tenants/tenant-1/reports{}", bearer(&other_tenant)),
+        ),
+        (
+            "An access token, rights from the Frontegg API",
+            200,
+            format!("curl -i {base}/reports -H 'x-api-key: {}'", access.token),
+        ),
         ("An expired token", 401, format!("curl -i {base}/me{}", bearer(&expired))),
     ];
     println!();

@@ -175,9 +175,9 @@ impl Authenticator {
             (CredentialKind::Bearer, t) if t.is_access_token() => {
                 Err(AuthError::WrongTokenType("Access tokens must be sent in the x-api-key header"))
             }
-            (CredentialKind::ApiKey, t) if !t.is_access_token() => Err(AuthError::WrongTokenType(
-                "User and API tokens must be sent in the Authorization header as Bearer",
-            )),
+            (CredentialKind::ApiKey, t) if !t.is_access_token() => {
+                Err(AuthError::WrongTokenType("User and API tokens must be sent in the Authorization header as Bearer"))
+            }
             _ => Ok(()),
         }
     }
@@ -189,7 +189,9 @@ impl Authenticator {
             TokenType::TenantAccess => AccessKind::Tenant,
             TokenType::UserAccess => AccessKind::User,
             TokenType::User
-                if inner.config.resolve_user_roles && identity.roles().is_empty() && identity.permissions().is_empty() =>
+                if inner.config.resolve_user_roles
+                    && identity.roles().is_empty()
+                    && identity.permissions().is_empty() =>
             {
                 return self.resolve_user(identity).await;
             }
@@ -214,7 +216,8 @@ impl Authenticator {
             Verdict::Refused => Err(AuthError::Revoked),
             Verdict::Rights { tenant_id, roles, permissions } => {
                 // A lookup that names another tenant than the token is not this token's.
-                if tenant_id.is_some() && identity.tenant_id().is_some() && tenant_id.as_deref() != identity.tenant_id() {
+                if tenant_id.is_some() && identity.tenant_id().is_some() && tenant_id.as_deref() != identity.tenant_id()
+                {
                     return Err(AuthError::Revoked);
                 }
                 Ok(identity.with_rights(roles.clone(), permissions.clone()))

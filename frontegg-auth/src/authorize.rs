@@ -143,8 +143,7 @@ impl Requirement {
     pub fn check(&self, identity: &Identity) -> Result<(), Denied> {
         match &self.rule {
             Rule::Permissions(mode, required) => {
-                let missing: Vec<&String> =
-                    required.iter().filter(|key| !identity.has_permission(key)).collect();
+                let missing: Vec<&String> = required.iter().filter(|key| !identity.has_permission(key)).collect();
                 group_verdict(*mode, required, &missing, Kind::Permission)
             }
             Rule::Roles(mode, required) => {

@@ -293,7 +293,13 @@ impl Identity {
 
     /// The identity with these rights, for tests of code that consumes identities.
     #[cfg(feature = "testing")]
-    pub fn for_tests(sub: &str, token_type: TokenType, tenant_id: Option<&str>, roles: &[&str], permissions: &[&str]) -> Identity {
+    pub fn for_tests(
+        sub: &str,
+        token_type: TokenType,
+        tenant_id: Option<&str>,
+        roles: &[&str],
+        permissions: &[&str],
+    ) -> Identity {
         let mut raw = Map::new();
         raw.insert("sub".into(), Value::from(sub));
         raw.insert("type".into(), Value::from(token_type.as_str()));

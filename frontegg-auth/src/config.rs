@@ -245,8 +245,7 @@ pub mod defaults {
     /// After a key refetch, unknown `kid`s do not cause another one for this long.
     pub const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(30);
     /// Bounds applied to a JWKS `Cache-Control: max-age`.
-    pub const REFRESH_BOUNDS: (Duration, Duration) =
-        (Duration::from_secs(60), Duration::from_secs(24 * 3600));
+    pub const REFRESH_BOUNDS: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(24 * 3600));
     /// Key refresh interval when the answer carries no `max-age`.
     pub const REFRESH_INTERVAL: Duration = Duration::from_secs(15 * 60);
     /// The largest JWKS or configuration answer read, in bytes.
@@ -269,10 +268,7 @@ impl ConfigBuilder {
                 Ok(v) if v.trim().is_empty() => Ok(None),
                 Ok(v) => Ok(Some(v.trim().to_owned())),
                 Err(std::env::VarError::NotPresent) => Ok(None),
-                Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::Env {
-                    name,
-                    reason: "is not valid UTF-8",
-                }),
+                Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::Env { name, reason: "is not valid UTF-8" }),
             }
         }
         Ok(ConfigBuilder {
@@ -429,10 +425,8 @@ impl ConfigBuilder {
     /// Checks everything and builds.
     pub fn build(self) -> Result<Config, ConfigError> {
         let base_url = self.base_url.as_deref().map(|u| parse_url("the base URL", u)).transpose()?;
-        let gateway_url = parse_url(
-            "the API gateway URL",
-            self.gateway_url.as_deref().unwrap_or(Region::Eu.gateway_url()),
-        )?;
+        let gateway_url =
+            parse_url("the API gateway URL", self.gateway_url.as_deref().unwrap_or(Region::Eu.gateway_url()))?;
 
         let (client_id, api_key) = match (self.client_id, self.api_key) {
             (None, None) => (None, None),
@@ -442,10 +436,9 @@ impl ConfigBuilder {
 
         let key_source = match (self.key_source, &base_url, &api_key) {
             (Some(source), _, _) => source,
-            (None, Some(base), _) => KeySource::Jwks(format!(
-                "{}/.well-known/jwks.json",
-                base.as_str().trim_end_matches('/')
-            )),
+            (None, Some(base), _) => {
+                KeySource::Jwks(format!("{}/.well-known/jwks.json", base.as_str().trim_end_matches('/')))
+            }
             (None, None, Some(_)) => KeySource::VendorConfiguration,
             (None, None, None) => return Err(ConfigError::NoKeySource),
         };
@@ -486,9 +479,7 @@ impl ConfigBuilder {
                 | Algorithm::PS512 => {}
                 Algorithm::HS256 if self.hs256_secret.is_some() => {}
                 Algorithm::HS256 => {
-                    return Err(ConfigError::Algorithms(
-                        "HS256 needs an explicit secret: use hs256_secret()".into(),
-                    ));
+                    return Err(ConfigError::Algorithms("HS256 needs an explicit secret: use hs256_secret()".into()));
                 }
                 other => {
                     return Err(ConfigError::Algorithms(format!(
@@ -509,7 +500,14 @@ impl ConfigBuilder {
             return Err(ConfigError::Algorithms("no algorithm is allowed".into()));
         }
         let mut seen = Vec::with_capacity(algorithms.len());
-        algorithms.retain(|a| if seen.contains(a) { false } else { seen.push(*a); true });
+        algorithms.retain(|a| {
+            if seen.contains(a) {
+                false
+            } else {
+                seen.push(*a);
+                true
+            }
+        });
 
         let leeway = self.leeway.unwrap_or(defaults::LEEWAY);
         if leeway > Duration::from_secs(300) {
@@ -525,15 +523,10 @@ impl ConfigBuilder {
         }
         let refresh_bounds = self.refresh_bounds.unwrap_or(defaults::REFRESH_BOUNDS);
         if refresh_bounds.0.is_zero() || refresh_bounds.0 > refresh_bounds.1 {
-            return Err(ConfigError::OutOfRange {
-                what: "the key refresh bounds",
-                reason: "need 0 < min <= max",
-            });
+            return Err(ConfigError::OutOfRange { what: "the key refresh bounds", reason: "need 0 < min <= max" });
         }
-        let default_refresh = self
-            .default_refresh
-            .unwrap_or(defaults::REFRESH_INTERVAL)
-            .clamp(refresh_bounds.0, refresh_bounds.1);
+        let default_refresh =
+            self.default_refresh.unwrap_or(defaults::REFRESH_INTERVAL).clamp(refresh_bounds.0, refresh_bounds.1);
         let cache_capacity = self.cache_capacity.unwrap_or(defaults::CACHE_CAPACITY);
         if cache_capacity == 0 {
             return Err(ConfigError::OutOfRange { what: "the cache capacity", reason: "must not be zero" });
@@ -624,10 +617,7 @@ mod tests {
         ));
         assert!(matches!(Config::builder().base_url("not a url").build(), Err(ConfigError::InvalidUrl { .. })));
         assert!(Config::builder().base_url("http://127.0.0.1:9").build().is_ok());
-        assert_eq!(
-            Config::builder().credentials("id", "").build().unwrap_err(),
-            ConfigError::IncompleteCredentials
-        );
+        assert_eq!(Config::builder().credentials("id", "").build().unwrap_err(), ConfigError::IncompleteCredentials);
         assert!(matches!(
             Config::builder().base_url("https://a.b").algorithms([Algorithm::HS256]).build(),
             Err(ConfigError::Algorithms(_))

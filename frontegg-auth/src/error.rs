@@ -121,10 +121,7 @@ impl AuthError {
                 }
                 out
             }
-            _ => format!(
-                "Bearer error=\"invalid_token\", error_description=\"{}\"",
-                quoted(&self.description())
-            ),
+            _ => format!("Bearer error=\"invalid_token\", error_description=\"{}\"", quoted(&self.description())),
         }
     }
 

@@ -121,8 +121,10 @@ impl KeySet {
             Some("PS512") => Some(Algorithm::PS512),
             Some(_) => return Err("alg is not an RSA signature algorithm"),
         };
-        let n = URL_SAFE_NO_PAD.decode(jwk.n.as_deref().ok_or("no modulus")?).map_err(|_| "modulus is not base64url")?;
-        let e = URL_SAFE_NO_PAD.decode(jwk.e.as_deref().ok_or("no exponent")?).map_err(|_| "exponent is not base64url")?;
+        let n =
+            URL_SAFE_NO_PAD.decode(jwk.n.as_deref().ok_or("no modulus")?).map_err(|_| "modulus is not base64url")?;
+        let e =
+            URL_SAFE_NO_PAD.decode(jwk.e.as_deref().ok_or("no exponent")?).map_err(|_| "exponent is not base64url")?;
         let n_bits = n.iter().position(|b| *b != 0).map_or(0, |first| (n.len() - first) * 8);
         if n_bits < MIN_RSA_BITS {
             return Err("modulus shorter than 2048 bits");
@@ -322,17 +324,12 @@ impl KeyCache {
                 if !response.status().is_success() {
                     return Err(KeyError::Status(response.status().as_u16()));
                 }
-                let max_age = response
-                    .headers()
-                    .get(http::header::CACHE_CONTROL)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(max_age);
-                let body = crate::api::read_capped(response, self.max_bytes)
-                    .await
-                    .map_err(|e| match e {
-                        crate::api::CappedError::TooLarge => KeyError::TooLarge(self.max_bytes),
-                        crate::api::CappedError::Transport(t) => KeyError::Transport(t),
-                    })?;
+                let max_age =
+                    response.headers().get(http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(max_age);
+                let body = crate::api::read_capped(response, self.max_bytes).await.map_err(|e| match e {
+                    crate::api::CappedError::TooLarge => KeyError::TooLarge(self.max_bytes),
+                    crate::api::CappedError::Transport(t) => KeyError::Transport(t),
+                })?;
                 let set = KeySet::from_jwks(&body)?;
                 if set.is_empty() {
                     return Err(KeyError::NoUsableKey);

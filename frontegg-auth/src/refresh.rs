@@ -131,11 +131,15 @@ mod tests {
             let (cell, calls) = (cell.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
                 let (_, seen) = cell.get();
-                cell.refresh(seen, |_| true, || async {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    Ok(7)
-                })
+                cell.refresh(
+                    seen,
+                    |_| true,
+                    || async {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        Ok(7)
+                    },
+                )
                 .await
             }));
         }

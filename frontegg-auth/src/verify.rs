@@ -137,9 +137,7 @@ fn header_error(token: &str) -> AuthError {
         .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
         .and_then(|h| h.get("alg").cloned());
     match alg {
-        Some(alg @ Value::String(_)) if Algorithm::deserialize(&alg).is_err() => {
-            AuthError::AlgorithmNotAllowed
-        }
+        Some(alg @ Value::String(_)) if Algorithm::deserialize(&alg).is_err() => AuthError::AlgorithmNotAllowed,
         _ => AuthError::Malformed("the token header cannot be decoded"),
     }
 }
@@ -164,4 +162,3 @@ fn map_error(kind: &ErrorKind) -> AuthError {
         _ => AuthError::Malformed("the token cannot be decoded"),
     }
 }
-

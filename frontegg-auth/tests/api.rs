@@ -120,7 +120,9 @@ async fn gateway_down_answers_503_and_nothing_from_the_outage_is_cached() {
 #[tokio::test]
 async fn a_slow_gateway_times_out_with_503() {
     let emulator = Emulator::start().await;
-    let auth = Authenticator::new(emulator.config().http_timeout(Duration::from_millis(300)).api_retries(0).build().unwrap()).unwrap();
+    let auth =
+        Authenticator::new(emulator.config().http_timeout(Duration::from_millis(300)).api_retries(0).build().unwrap())
+            .unwrap();
     auth.ready(Duration::from_secs(5)).await.unwrap();
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &[]);
     emulator.set_behaviour(Surface::Gateway, Behaviour::Slow(Duration::from_secs(30)));
@@ -233,7 +235,9 @@ async fn every_management_endpoint_round_trips() {
         .permissions()
         .create(vec![
             NewPermission::new("reports.read", "Read reports").category(&category.id),
-            NewPermission::new("reports.write", "Write reports").category(&category.id).assignment(AssignmentType::Assignable),
+            NewPermission::new("reports.write", "Write reports")
+                .category(&category.id)
+                .assignment(AssignmentType::Assignable),
         ])
         .await
         .unwrap();
@@ -253,7 +257,10 @@ async fn every_management_endpoint_round_trips() {
     // Roles.
     let roles = client
         .roles()
-        .create(vec![NewRole::new("reader", "Reader", 2), NewRole::new("editor", "Editor", 1).description("Edits").default_role(true)])
+        .create(vec![
+            NewRole::new("reader", "Reader", 2),
+            NewRole::new("editor", "Editor", 1).description("Edits").default_role(true),
+        ])
         .await
         .unwrap();
     assert_eq!(roles.len(), 2);
@@ -262,16 +269,22 @@ async fn every_management_endpoint_round_trips() {
     assert_eq!(reader.permissions, [created[0].id.clone()]);
     let writable = client.permissions().set_roles(&created[1].id, &[&roles[1].id]).await.unwrap();
     assert_eq!(writable.role_ids, [roles[1].id.clone()]);
-    let renamed = client.roles().update(&roles[1].id, &RoleUpdate { name: Some("Editors".into()), ..Default::default() }).await.unwrap();
+    let renamed = client
+        .roles()
+        .update(&roles[1].id, &RoleUpdate { name: Some("Editors".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(renamed.name, "Editors");
     assert_eq!(client.roles().list(None).await.unwrap().len(), 2);
     assert_eq!(client.roles().list(Some("tenant-1")).await.unwrap().len(), 2);
 
-    let page = client.roles().list_page(&RolesQuery { limit: Some(1), offset: Some(1), ..Default::default() }).await.unwrap();
+    let page =
+        client.roles().list_page(&RolesQuery { limit: Some(1), offset: Some(1), ..Default::default() }).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].key, "editor");
     assert_eq!((page.metadata.total_items, page.metadata.total_pages), (2, 2));
-    let filtered = client.roles().list_page(&RolesQuery { filter: Some("read".into()), ..Default::default() }).await.unwrap();
+    let filtered =
+        client.roles().list_page(&RolesQuery { filter: Some("read".into()), ..Default::default() }).await.unwrap();
     assert_eq!(filtered.items.len(), 1);
 
     let listed = client.permissions().list().await.unwrap();

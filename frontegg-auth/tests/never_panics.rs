@@ -63,8 +63,24 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 const CLAIMS: &[&str] = &[
-    "sub", "type", "tenantId", "tenantIds", "userId", "createdByUserId", "roles", "permissions", "email", "name",
-    "metadata", "sid", "applicationId", "exp", "nbf", "iat", "iss", "aud",
+    "sub",
+    "type",
+    "tenantId",
+    "tenantIds",
+    "userId",
+    "createdByUserId",
+    "roles",
+    "permissions",
+    "email",
+    "name",
+    "metadata",
+    "sid",
+    "applicationId",
+    "exp",
+    "nbf",
+    "iat",
+    "iss",
+    "aud",
 ];
 
 proptest! {

@@ -58,10 +58,19 @@ async fn the_layer_answers_rfc_6750_refusals_and_passes_identities_on() {
 
     let cases: [(&[(&str, &str)], &str); 6] = [
         (&[("authorization", "Bearer ")], "The credential is malformed: the bearer token is empty"),
-        (&[("authorization", "Basic dXNlcjpwYXNz")], "The credential is malformed: the Authorization scheme must be Bearer"),
+        (
+            &[("authorization", "Basic dXNlcjpwYXNz")],
+            "The credential is malformed: the Authorization scheme must be Bearer",
+        ),
         (&[("authorization", "Bearer not.a.jwt")], "The credential is malformed: the token header cannot be decoded"),
-        (&[("authorization", "Bearer a"), ("authorization", "Bearer b")], "The credential is malformed: send one Authorization header"),
-        (&[("authorization", "Bearer a.b.c"), ("x-api-key", "a.b.c")], "The credential is malformed: send either Authorization or x-api-key, not both"),
+        (
+            &[("authorization", "Bearer a"), ("authorization", "Bearer b")],
+            "The credential is malformed: send one Authorization header",
+        ),
+        (
+            &[("authorization", "Bearer a.b.c"), ("x-api-key", "a.b.c")],
+            "The credential is malformed: send either Authorization or x-api-key, not both",
+        ),
         (&[("x-api-key", "")], "The credential is malformed: the x-api-key header is empty"),
     ];
     for (headers, description) in cases {
@@ -73,7 +82,11 @@ async fn the_layer_answers_rfc_6750_refusals_and_passes_identities_on() {
         assert_eq!(challenge(&refused), format!("Bearer error=\"invalid_token\", error_description=\"{description}\""));
     }
 
-    let expired = service.clone().oneshot(request(&[("authorization", &format!("Bearer {}", emulator.user_token().expired().sign()))])).await.unwrap();
+    let expired = service
+        .clone()
+        .oneshot(request(&[("authorization", &format!("Bearer {}", emulator.user_token().expired().sign()))]))
+        .await
+        .unwrap();
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json(&expired)["error_description"], "The token has expired");
     // The token never comes back in the answer.
@@ -91,7 +104,10 @@ async fn optional_mode_lets_anonymous_callers_through_but_not_bad_credentials() 
     assert_eq!(anonymous.body(), "anonymous");
     let bad = service.clone().oneshot(request(&[("authorization", "Bearer x.y.z")])).await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    let good = service.oneshot(request(&[("authorization", &format!("Bearer {}", emulator.user_token().sign()))])).await.unwrap();
+    let good = service
+        .oneshot(request(&[("authorization", &format!("Bearer {}", emulator.user_token().sign()))]))
+        .await
+        .unwrap();
     assert_eq!(good.body(), "identity user-1");
 }
 
@@ -151,7 +167,8 @@ async fn the_requirement_layer_answers_403_with_what_is_missing() {
 #[tokio::test]
 async fn wildcards_can_be_turned_off() {
     let emulator = Emulator::start().await;
-    let auth = frontegg_auth::Authenticator::new(emulator.config().wildcard_permissions(false).build().unwrap()).unwrap();
+    let auth =
+        frontegg_auth::Authenticator::new(emulator.config().wildcard_permissions(false).build().unwrap()).unwrap();
     let service = ServiceBuilder::new()
         .layer(AuthenticateLayer::new(auth))
         .layer(RequireLayer::new(Requirement::permission("reports.read")))
@@ -167,10 +184,16 @@ async fn requirements_combine_all_any_roles_and_tenants() {
     let auth = emulator.authenticator();
     let identity = |token: String| {
         let auth = auth.clone();
-        async move { auth.authenticate(&frontegg_auth::Credential::new(frontegg_auth::CredentialKind::Bearer, token)).await.unwrap() }
+        async move {
+            auth.authenticate(&frontegg_auth::Credential::new(frontegg_auth::CredentialKind::Bearer, token))
+                .await
+                .unwrap()
+        }
     };
-    let admin = identity(emulator.user_token().roles(["admin"]).permissions(["fe.secure.*"]).tenant("t-1").sign()).await;
-    let viewer = identity(emulator.user_token().roles(["viewer"]).permissions(["reports.read"]).tenant("t-2").sign()).await;
+    let admin =
+        identity(emulator.user_token().roles(["admin"]).permissions(["fe.secure.*"]).tenant("t-1").sign()).await;
+    let viewer =
+        identity(emulator.user_token().roles(["viewer"]).permissions(["reports.read"]).tenant("t-2").sign()).await;
 
     let manage = Requirement::any_roles(["admin", "owner"]);
     assert!(manage.check(&admin).is_ok());

@@ -54,9 +54,10 @@ async fn user_id_follows_the_token_type() {
     let auth = emulator.authenticator();
     let api = verify(&auth, emulator.token(TokenType::UserApi).claim("userId", "u-9").sign()).await.unwrap();
     assert_eq!(api.user_id(), Some("u-9"));
-    let api = verify(&auth, emulator.token(TokenType::UserApi).without("userId").claim("createdByUserId", "u-7").sign())
-        .await
-        .unwrap();
+    let api =
+        verify(&auth, emulator.token(TokenType::UserApi).without("userId").claim("createdByUserId", "u-7").sign())
+            .await
+            .unwrap();
     assert_eq!(api.user_id(), Some("u-7"));
     let tenant = verify(&auth, emulator.token(TokenType::TenantApi).sign()).await.unwrap();
     assert_eq!(tenant.user_id(), None);
@@ -87,7 +88,8 @@ async fn a_thousand_concurrent_verifications_on_a_cold_cache_fetch_the_jwks_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_unknown_kids_within_the_cooldown_costs_at_most_one_fetch() {
     let emulator = Emulator::start().await;
-    let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_secs(30)).build().unwrap()).unwrap();
+    let auth =
+        Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_secs(30)).build().unwrap()).unwrap();
     verify(&auth, emulator.user_token().sign()).await.unwrap();
     assert_eq!(emulator.calls(Endpoint::Jwks), 1);
     let tasks: Vec<_> = (0..1000)
@@ -106,7 +108,8 @@ async fn a_flood_of_unknown_kids_within_the_cooldown_costs_at_most_one_fetch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_kids_after_the_cooldown_refetch_once_for_all_concurrent_callers() {
     let emulator = Emulator::start().await;
-    let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_millis(200)).build().unwrap()).unwrap();
+    let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_millis(200)).build().unwrap())
+        .unwrap();
     verify(&auth, emulator.user_token().sign()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(250)).await;
     let tasks: Vec<_> = (0..200)
@@ -125,7 +128,8 @@ async fn unknown_kids_after_the_cooldown_refetch_once_for_all_concurrent_callers
 #[tokio::test]
 async fn a_rotated_key_is_picked_up_without_a_restart() {
     let emulator = Emulator::start().await;
-    let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_millis(100)).build().unwrap()).unwrap();
+    let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_millis(100)).build().unwrap())
+        .unwrap();
     let old = emulator.user_token().sign();
     verify(&auth, old.clone()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -229,7 +233,10 @@ async fn a_token_without_kid_is_tried_against_the_usable_keys() {
     emulator.rotate_key();
     let auth = emulator.authenticator();
     verify(&auth, emulator.user_token().no_kid().sign()).await.unwrap();
-    assert_eq!(verify(&auth, emulator.user_token().no_kid().sign_with_foreign_key()).await.unwrap_err(), AuthError::InvalidSignature);
+    assert_eq!(
+        verify(&auth, emulator.user_token().no_kid().sign_with_foreign_key()).await.unwrap_err(),
+        AuthError::InvalidSignature
+    );
 }
 
 #[tokio::test]
@@ -240,7 +247,8 @@ async fn garbage_and_oversized_jwks_answers_are_refused_without_caching_a_verdic
     let token = emulator.user_token().sign();
     assert_eq!(verify(&auth, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable);
 
-    let big: Vec<_> = (0..3000).map(|i| json!({"kty": "oct", "kid": format!("pad-{i}"), "k": "c2VjcmV0c2VjcmV0c2VjcmV0"})).collect();
+    let big: Vec<_> =
+        (0..3000).map(|i| json!({"kty": "oct", "kid": format!("pad-{i}"), "k": "c2VjcmV0c2VjcmV0c2VjcmV0"})).collect();
     emulator.add_jwks_entries(big);
     emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
     let small = Authenticator::new(emulator.config().max_jwks_bytes(16 * 1024).build().unwrap()).unwrap();
@@ -276,11 +284,23 @@ async fn bad_tokens_are_refused_with_the_right_error() {
         ("no iss", user().without("iss").sign(), AuthError::InvalidClaims("a required claim is missing or malformed")),
         ("wrong aud", user().audience("another-client").sign(), AuthError::InvalidAudience),
         ("no exp", user().without("exp").sign(), AuthError::InvalidClaims("a required claim is missing or malformed")),
-        ("string exp", user().claim("exp", "tomorrow").sign(), AuthError::InvalidClaims("a required claim is missing or malformed")),
+        (
+            "string exp",
+            user().claim("exp", "tomorrow").sign(),
+            AuthError::InvalidClaims("a required claim is missing or malformed"),
+        ),
         ("string nbf", user().claim("nbf", "later").sign(), AuthError::InvalidClaims("a time claim is malformed")),
         ("no sub", user().without("sub").sign(), AuthError::InvalidClaims("a required claim is missing or malformed")),
-        ("roles not a list", user().claim("roles", "admin").sign(), AuthError::InvalidClaims("a claim is missing or has the wrong type")),
-        ("unknown type", user().claim("type", "martianToken").sign(), AuthError::WrongTokenType("The token type is not a Frontegg token type")),
+        (
+            "roles not a list",
+            user().claim("roles", "admin").sign(),
+            AuthError::InvalidClaims("a claim is missing or has the wrong type"),
+        ),
+        (
+            "unknown type",
+            user().claim("type", "martianToken").sign(),
+            AuthError::WrongTokenType("The token type is not a Frontegg token type"),
+        ),
         ("oversized", user().claim("padding", "x".repeat(20_000)).sign(), AuthError::TooLarge),
         ("not base64", "abc.d!ef.ghi".to_owned(), AuthError::Malformed("the token header cannot be decoded")),
         ("two parts", "abc.def".to_owned(), AuthError::Malformed("a JWT has three dot-separated parts")),
@@ -300,7 +320,10 @@ async fn the_token_type_must_match_its_header() {
     let auth = emulator.authenticator();
     let user = emulator.user_token().sign();
     let err = auth.authenticate(&Credential::new(CredentialKind::ApiKey, user)).await.unwrap_err();
-    assert_eq!(err, AuthError::WrongTokenType("User and API tokens must be sent in the Authorization header as Bearer"));
+    assert_eq!(
+        err,
+        AuthError::WrongTokenType("User and API tokens must be sent in the Authorization header as Bearer")
+    );
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &[]);
     let err = verify(&auth, access.token).await.unwrap_err();
     assert_eq!(err, AuthError::WrongTokenType("Access tokens must be sent in the x-api-key header"));
@@ -319,13 +342,17 @@ async fn hs256_is_accepted_only_with_an_explicit_secret() {
     assert_eq!(verify(&hs, forged).await.unwrap_err(), AuthError::InvalidSignature);
     // RSA tokens keep working beside HS256, and the public key is still no HMAC secret.
     verify(&hs, emulator.user_token().sign()).await.unwrap();
-    assert_eq!(verify(&hs, emulator.user_token().sign_hs256_with_public_key()).await.unwrap_err(), AuthError::InvalidSignature);
+    assert_eq!(
+        verify(&hs, emulator.user_token().sign_hs256_with_public_key()).await.unwrap_err(),
+        AuthError::InvalidSignature
+    );
 }
 
 #[tokio::test]
 async fn more_rsa_algorithms_when_configured() {
     let emulator = Emulator::start().await;
-    let auth = Authenticator::new(emulator.config().algorithms([Algorithm::RS256, Algorithm::PS256]).build().unwrap()).unwrap();
+    let auth = Authenticator::new(emulator.config().algorithms([Algorithm::RS256, Algorithm::PS256]).build().unwrap())
+        .unwrap();
     // The emulator's JWK says RS256: a PS256 token must not verify with it.
     let err = verify(&auth, emulator.user_token().algorithm(Algorithm::PS256).sign()).await.unwrap_err();
     assert_eq!(err, AuthError::UnknownKey);
@@ -353,7 +380,11 @@ async fn static_keys_need_no_network() {
     let emulator = Emulator::start().await;
     let jwks = reqwest::get(format!("{}/.well-known/jwks.json", emulator.url())).await.unwrap().text().await.unwrap();
     let auth = Authenticator::new(
-        frontegg_auth::Config::builder().key_source(KeySource::StaticJwks(jwks)).issuer(emulator.url()).build().unwrap(),
+        frontegg_auth::Config::builder()
+            .key_source(KeySource::StaticJwks(jwks))
+            .issuer(emulator.url())
+            .build()
+            .unwrap(),
     )
     .unwrap();
     assert!(auth.is_ready());

@@ -113,10 +113,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         Ok(identity_from_extensions(&parts.extensions)?.map(|identity| Identity(identity.clone())))
     }
 }
@@ -188,10 +185,7 @@ impl<R: RequirementMarker> Deref for Require<R> {
 
 impl<R: RequirementMarker> Clone for Require<R> {
     fn clone(&self) -> Self {
-        Require {
-            identity: self.identity.clone(),
-            marker: PhantomData,
-        }
+        Require { identity: self.identity.clone(), marker: PhantomData }
     }
 }
 
@@ -208,14 +202,9 @@ impl<R: RequirementMarker, S: Send + Sync> FromRequestParts<S> for Require<R> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let identity = identity_from_extensions(&parts.extensions)?
-            .ok_or(AuthRejection::Auth(AuthError::MissingCredential))?;
-        R::requirement()
-            .check(identity)
-            .map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))?;
-        Ok(Require {
-            identity: Identity(identity.clone()),
-            marker: PhantomData,
-        })
+        let identity =
+            identity_from_extensions(&parts.extensions)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?;
+        R::requirement().check(identity).map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))?;
+        Ok(Require { identity: Identity(identity.clone()), marker: PhantomData })
     }
 }

@@ -253,9 +253,7 @@ mod tenant;
 
 pub use extract::{Identity, Require};
 pub use rejection::AuthRejection;
-pub use tenant::{
-    TenantFromPath, TenantFromPathFuture, TenantFromPathLayer, require_tenant_from_path,
-};
+pub use tenant::{TenantFromPath, TenantFromPathFuture, TenantFromPathLayer, require_tenant_from_path};
 
 /// The core crate, [`frontegg_auth`], for what is not re-exported at the root (the API client
 /// [`core::api`], the key sources, the tower services).
@@ -263,9 +261,9 @@ pub use frontegg_auth as core;
 
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
 pub use frontegg_auth::{
-    API_KEY_HEADER, Algorithm, Anonymous, AuthError, AuthenticateLayer, Authenticator, Config,
-    ConfigBuilder, ConfigError, Credential, CredentialKind, Denied, KeySource, Region,
-    RequireLayer, Requirement, TokenType, permission, role,
+    API_KEY_HEADER, Algorithm, Anonymous, AuthError, AuthenticateLayer, Authenticator, Config, ConfigBuilder,
+    ConfigError, Credential, CredentialKind, Denied, KeySource, Region, RequireLayer, Requirement, TokenType,
+    permission, role,
 };
 
 /// The authentication layer, for `Router::layer`: every request must carry a valid credential,

@@ -52,9 +52,7 @@ impl AuthRejection {
     pub fn status(&self) -> StatusCode {
         match self {
             AuthRejection::Auth(error) => error.status(),
-            AuthRejection::MissingLayer | AuthRejection::MissingPathParam(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            AuthRejection::MissingLayer | AuthRejection::MissingPathParam(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AuthRejection::InvalidPathParam(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -78,10 +76,7 @@ impl AuthRejection {
 
     /// Whether this is a server misconfiguration (a 500) rather than a verdict on the caller.
     pub fn is_misconfiguration(&self) -> bool {
-        matches!(
-            self,
-            AuthRejection::MissingLayer | AuthRejection::MissingPathParam(_)
-        )
+        matches!(self, AuthRejection::MissingLayer | AuthRejection::MissingPathParam(_))
     }
 
     /// The answer, for any body type that can be made from bytes (what the tower layers need).
@@ -96,10 +91,7 @@ impl AuthRejection {
                 let mut response = http::Response::new(B::from(json_body(code, &self.to_string())));
                 *response.status_mut() = self.status();
                 let headers = response.headers_mut();
-                headers.insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 response
             }
@@ -178,39 +170,18 @@ mod tests {
     #[test]
     fn json_strings_are_escaped() {
         let body = json_body("server_error", "a \"b\" \\ c\n\u{1}");
-        assert_eq!(
-            &body[..],
-            br#"{"error":"server_error","error_description":"a \"b\" \\ c\n\u0001"}"#
-        );
+        assert_eq!(&body[..], br#"{"error":"server_error","error_description":"a \"b\" \\ c\n\u0001"}"#);
     }
 
     #[test]
     fn statuses() {
-        assert_eq!(
-            AuthRejection::MissingLayer.status(),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
-        assert_eq!(
-            AuthRejection::MissingPathParam("t".into()).status(),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
-        assert_eq!(
-            AuthRejection::InvalidPathParam("x".into()).status(),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            AuthRejection::from(AuthError::MissingCredential).status(),
-            StatusCode::UNAUTHORIZED
-        );
-        assert_eq!(
-            AuthRejection::from(AuthError::KeysUnavailable).status(),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
+        assert_eq!(AuthRejection::MissingLayer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(AuthRejection::MissingPathParam("t".into()).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(AuthRejection::InvalidPathParam("x".into()).status(), StatusCode::BAD_REQUEST);
+        assert_eq!(AuthRejection::from(AuthError::MissingCredential).status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(AuthRejection::from(AuthError::KeysUnavailable).status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(AuthRejection::MissingLayer.is_misconfiguration());
         assert!(AuthRejection::MissingLayer.error().is_none());
-        assert_eq!(
-            AuthRejection::from(AuthError::Expired).into_error(),
-            Some(AuthError::Expired)
-        );
+        assert_eq!(AuthRejection::from(AuthError::Expired).into_error(), Some(AuthError::Expired));
     }
 }

@@ -52,9 +52,7 @@ use crate::rejection::AuthRejection;
 ///
 /// The comparison is exact, on the percent-decoded value.
 pub fn require_tenant_from_path(param: impl Into<String>) -> TenantFromPathLayer {
-    TenantFromPathLayer {
-        param: Arc::from(param.into()),
-    }
+    TenantFromPathLayer { param: Arc::from(param.into()) }
 }
 
 /// Applies [`TenantFromPath`]; made by [`require_tenant_from_path`].
@@ -74,10 +72,7 @@ impl<S> Layer<S> for TenantFromPathLayer {
     type Service = TenantFromPath<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TenantFromPath {
-            inner,
-            param: self.param.clone(),
-        }
+        TenantFromPath { inner, param: self.param.clone() }
     }
 }
 
@@ -123,9 +118,8 @@ where
 
 /// The identity first (401, 500), then the path (500, 400), then the tenant (403).
 async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), AuthRejection> {
-    let identity = identity_from_extensions(&parts.extensions)?
-        .ok_or(AuthRejection::Auth(AuthError::MissingCredential))?
-        .clone();
+    let identity =
+        identity_from_extensions(&parts.extensions)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?.clone();
     let params = match RawPathParams::from_request_parts(parts, &()).await {
         Ok(params) => params,
         Err(rejection) if rejection.status().is_client_error() => {
@@ -138,7 +132,5 @@ async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), Auth
         .find(|(key, _)| *key == param)
         .map(|(_, value)| value)
         .ok_or_else(|| AuthRejection::MissingPathParam(param.to_owned()))?;
-    Requirement::tenant(tenant)
-        .check(&identity)
-        .map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))
+    Requirement::tenant(tenant).check(&identity).map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))
 }

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use frontegg_axum::core::Identity as CoreIdentity;
 use frontegg_axum::{
-    AllOf, Anonymous, AnyOf, AuthError, AuthRejection, Identity, Require, Requirement,
-    RequirementMarker, TokenType, permission, require_tenant_from_path, role,
+    AllOf, Anonymous, AnyOf, AuthError, AuthRejection, Identity, Require, Requirement, RequirementMarker, TokenType,
+    permission, require_tenant_from_path, role,
 };
 
 use common::{assert_missing_layer, get as send};
@@ -22,13 +22,7 @@ role!(pub Admin = "admin");
 role!(pub Owner = "owner");
 
 fn alice() -> CoreIdentity {
-    CoreIdentity::for_tests(
-        "alice",
-        TokenType::User,
-        Some("t1"),
-        &["admin"],
-        &["reports.read"],
-    )
+    CoreIdentity::for_tests("alice", TokenType::User, Some("t1"), &["admin"], &["reports.read"])
 }
 
 async fn who(identity: Identity) -> String {
@@ -36,10 +30,7 @@ async fn who(identity: Identity) -> String {
 }
 
 async fn maybe(identity: Option<Identity>) -> String {
-    identity.map_or_else(
-        || "anonymous".to_owned(),
-        |identity| identity.sub().to_owned(),
-    )
+    identity.map_or_else(|| "anonymous".to_owned(), |identity| identity.sub().to_owned())
 }
 
 async fn read(caller: Require<ReadReports>) -> String {
@@ -92,20 +83,11 @@ async fn a_missing_requirement_is_a_403_with_the_core_answer() {
     );
     let body = answer.json();
     assert_eq!(body["error"], "insufficient_scope");
-    assert_eq!(
-        body["error_description"],
-        "Missing permissions: reports.write"
-    );
+    assert_eq!(body["error_description"], "Missing permissions: reports.write");
     assert_eq!(answer.header("cache-control"), "no-store");
     assert_eq!(answer.header("content-type"), "application/json");
 
-    let bob = CoreIdentity::for_tests(
-        "bob",
-        TokenType::User,
-        Some("t1"),
-        &["viewer"],
-        &["reports.read"],
-    );
+    let bob = CoreIdentity::for_tests("bob", TokenType::User, Some("t1"), &["viewer"], &["reports.read"]);
     let app = routes().layer(Extension(bob));
     for path in ["/admin-or-owner", "/nested"] {
         let answer = send(&app, path, &[]).await;
@@ -125,25 +107,14 @@ async fn an_anonymous_caller_is_401_except_for_option() {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(answer.www_authenticate(), "Bearer", "{path}");
         assert_eq!(answer.json()["error"], "unauthorized", "{path}");
-        assert_eq!(
-            answer.json()["error_description"],
-            "No credential was presented",
-            "{path}"
-        );
+        assert_eq!(answer.json()["error_description"], "No credential was presented", "{path}");
     }
 }
 
 #[tokio::test]
 async fn without_the_layer_every_extractor_answers_500() {
     let app = routes();
-    for path in [
-        "/who",
-        "/maybe",
-        "/read",
-        "/read-write",
-        "/admin-or-owner",
-        "/nested",
-    ] {
+    for path in ["/who", "/maybe", "/read", "/read-write", "/admin-or-owner", "/nested"] {
         assert_missing_layer(&send(&app, path, &[]).await);
     }
 }
@@ -154,9 +125,7 @@ async fn a_handler_can_inspect_the_rejection() {
         match identity {
             Ok(identity) => identity.sub().to_owned().into_response(),
             Err(rejection) => match rejection.error() {
-                Some(AuthError::MissingCredential) => {
-                    (StatusCode::SEE_OTHER, [("location", "/login")]).into_response()
-                }
+                Some(AuthError::MissingCredential) => (StatusCode::SEE_OTHER, [("location", "/login")]).into_response(),
                 _ => rejection.into_response(),
             },
         }
@@ -168,9 +137,7 @@ async fn a_handler_can_inspect_the_rejection() {
             Err(rejection) => format!("misconfigured: {}", rejection.is_misconfiguration()),
         }
     }
-    let app = Router::new()
-        .route("/", get(page))
-        .route("/optional", get(optional));
+    let app = Router::new().route("/", get(page)).route("/optional", get(optional));
 
     let anonymous = app.clone().layer(Extension(Anonymous));
     let answer = send(&anonymous, "/", &[]).await;
@@ -179,10 +146,7 @@ async fn a_handler_can_inspect_the_rejection() {
     assert_eq!(send(&anonymous, "/optional", &[]).await.text(), "anonymous");
 
     assert_missing_layer(&send(&app, "/", &[]).await);
-    assert_eq!(
-        send(&app, "/optional", &[]).await.text(),
-        "misconfigured: true"
-    );
+    assert_eq!(send(&app, "/optional", &[]).await.text(), "misconfigured: true");
 
     let known = app.layer(Extension(alice()));
     assert_eq!(send(&known, "/", &[]).await.text(), "alice");
@@ -192,14 +156,10 @@ async fn a_handler_can_inspect_the_rejection() {
 #[tokio::test]
 async fn a_handler_can_check_a_requirement_chosen_at_run_time() {
     async fn report(identity: Identity) -> Result<String, AuthRejection> {
-        identity
-            .satisfies(&WriteReports::requirement())
-            .map_err(AuthError::Forbidden)?;
+        identity.satisfies(&WriteReports::requirement()).map_err(AuthError::Forbidden)?;
         Ok("written".to_owned())
     }
-    let app = Router::new()
-        .route("/", get(report))
-        .layer(Extension(alice()));
+    let app = Router::new().route("/", get(report)).layer(Extension(alice()));
     let answer = send(&app, "/", &[]).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.json()["error"], "insufficient_scope");
@@ -226,31 +186,19 @@ async fn the_tenant_of_the_path_must_be_the_credentials() {
         r#"Bearer error="insufficient_scope", error_description="The credential does not belong to this tenant""#
     );
     assert_eq!(answer.json()["error"], "insufficient_scope");
-    assert_eq!(
-        answer.json()["error_description"],
-        "The credential does not belong to this tenant"
-    );
+    assert_eq!(answer.json()["error_description"], "The credential does not belong to this tenant");
 }
 
 #[tokio::test]
 async fn the_tenant_of_the_path_is_compared_decoded_and_exactly() {
     let spaced = CoreIdentity::for_tests("carol", TokenType::TenantApi, Some("t 1"), &[], &[]);
     let app = tenant_routes().layer(Extension(spaced));
-    assert_eq!(
-        send(&app, "/tenants/t%201/reports", &[]).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        send(&app, "/tenants/T%201/reports", &[]).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(send(&app, "/tenants/t%201/reports", &[]).await.status, StatusCode::OK);
+    assert_eq!(send(&app, "/tenants/T%201/reports", &[]).await.status, StatusCode::FORBIDDEN);
 
     let no_tenant = CoreIdentity::for_tests("dave", TokenType::User, None, &[], &[]);
     let app = tenant_routes().layer(Extension(no_tenant));
-    assert_eq!(
-        send(&app, "/tenants/t1/reports", &[]).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(send(&app, "/tenants/t1/reports", &[]).await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -273,24 +221,15 @@ async fn the_tenant_layer_on_a_route_without_the_parameter_is_a_500() {
     let body = answer.json();
     assert_eq!(body["error"], "server_error");
     let description = body["error_description"].as_str().unwrap_or_default();
-    assert!(
-        description.contains("no path parameter `tenant_id`"),
-        "{description}"
-    );
+    assert!(description.contains("no path parameter `tenant_id`"), "{description}");
 
     // Added with `layer`, it also wraps the fallback, where no route matched: fail closed.
     let app = Router::new()
         .route("/tenants/{tenant_id}/reports", get(who))
         .layer(require_tenant_from_path("tenant_id"))
         .layer(Extension(alice()));
-    assert_eq!(
-        send(&app, "/tenants/t1/reports", &[]).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        send(&app, "/tenants/t2/reports", &[]).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(send(&app, "/tenants/t1/reports", &[]).await.status, StatusCode::OK);
+    assert_eq!(send(&app, "/tenants/t2/reports", &[]).await.status, StatusCode::FORBIDDEN);
     let answer = send(&app, "/nowhere", &[]).await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(answer.json()["error"], "server_error");

@@ -73,7 +73,13 @@ impl NewPermission {
     /// # let _ = p;
     /// ```
     pub fn new(key: impl Into<String>, name: impl Into<String>) -> Self {
-        NewPermission { key: key.into(), name: name.into(), description: None, category_id: None, assignment_type: None }
+        NewPermission {
+            key: key.into(),
+            name: name.into(),
+            description: None,
+            category_id: None,
+            assignment_type: None,
+        }
     }
 
     /// Sets the description.

@@ -51,7 +51,9 @@ impl Gateway {
             (Some(id), Some(key)) => Some(VendorAuth::new(id.clone(), key.clone())),
             _ => None,
         };
-        Ok(Gateway { inner: Arc::new(Inner { http, base: config.gateway_url.clone(), vendor, retries: config.api_retries }) })
+        Ok(Gateway {
+            inner: Arc::new(Inner { http, base: config.gateway_url.clone(), vendor, retries: config.api_retries }),
+        })
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -132,7 +134,10 @@ impl Gateway {
                         if attempt >= self.inner.retries || wait > MAX_RATE_LIMIT_WAIT {
                             return Err(ApiError::RateLimited { reset });
                         }
-                        tracing::debug!(wait_ms = wait.as_millis() as u64, "Frontegg rate limit: waiting for the reset");
+                        tracing::debug!(
+                            wait_ms = wait.as_millis() as u64,
+                            "Frontegg rate limit: waiting for the reset"
+                        );
                         wait
                     } else if status.is_server_error() {
                         if attempt >= self.inner.retries {

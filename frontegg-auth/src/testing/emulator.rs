@@ -22,7 +22,9 @@ use tokio::sync::oneshot;
 
 use super::keys::{RsaKey, pooled};
 use super::mint::TokenBuilder;
-use crate::api::{Category, CategoryUpdate, NewCategory, NewPermission, NewRole, Permission, PermissionUpdate, Role, RoleUpdate};
+use crate::api::{
+    Category, CategoryUpdate, NewCategory, NewPermission, NewRole, Permission, PermissionUpdate, Role, RoleUpdate,
+};
 use crate::claims::TokenType;
 use crate::config::ConfigBuilder;
 use crate::{ApiKey, Authenticator, Config};
@@ -292,7 +294,13 @@ impl Emulator {
 
     /// Registers an access token (`TenantAccess` or `UserAccess`) with these rights and mints
     /// its JWT, whose own roles and permissions are Frontegg's placeholders.
-    pub fn create_access_token(&self, token_type: TokenType, tenant_id: &str, roles: &[&str], permissions: &[&str]) -> AccessToken {
+    pub fn create_access_token(
+        &self,
+        token_type: TokenType,
+        tenant_id: &str,
+        roles: &[&str],
+        permissions: &[&str],
+    ) -> AccessToken {
         let user = token_type == TokenType::UserAccess;
         let id = {
             let mut s = self.shared.state();
@@ -581,10 +589,9 @@ fn vendor_auth(shared: &Shared, body: &[u8]) -> Answer {
 }
 
 fn vendor_token_valid(shared: &Shared, headers: &http::HeaderMap) -> bool {
-    let token = headers
-        .get("x-access-token")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")));
+    let token = headers.get("x-access-token").and_then(|v| v.to_str().ok()).or_else(|| {
+        headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    });
     let Some(token) = token else { return false };
     shared.state().vendor_tokens.get(token).is_some_and(|expiry| Instant::now() < *expiry)
 }
@@ -601,7 +608,14 @@ fn now_text() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-fn route(shared: &Shared, method: &Method, segments: &[&str], body: &[u8], query: &str, tenant: Option<&str>) -> Answer {
+fn route(
+    shared: &Shared,
+    method: &Method,
+    segments: &[&str],
+    body: &[u8],
+    query: &str,
+    tenant: Option<&str>,
+) -> Answer {
     let result = match (method.as_str(), segments) {
         ("GET", ["vendors", "base-url"]) => Ok(answer(StatusCode::OK, json!({"baseURL": shared.url}))),
         ("GET", ["identity", "resources", "configurations", "v1"]) => {
@@ -611,7 +625,10 @@ fn route(shared: &Shared, method: &Method, segments: &[&str], body: &[u8], query
                 json!({"publicKey": key.pem, "jwtAlgorithm": "RS256", "jwtSecret": "emulator-jwt-secret-never-log", "defaultTokenExpiration": 86400}),
             ))
         }
-        ("GET", ["identity", "resources", "vendor-only", owner @ ("tenants" | "users"), "access-tokens", "v1", "active"]) => {
+        (
+            "GET",
+            ["identity", "resources", "vendor-only", owner @ ("tenants" | "users"), "access-tokens", "v1", "active"],
+        ) => {
             let s = shared.state();
             let user = *owner == "users";
             let ids: Vec<&String> =
@@ -651,7 +668,8 @@ fn user_lookup(shared: &Shared, id: &str) -> Answer {
     let s = shared.state();
     match s.users.get(id) {
         Some(u) => {
-            let roles: Vec<Value> = u.roles.iter().map(|k| json!({"id": format!("role-{k}"), "key": k, "name": k})).collect();
+            let roles: Vec<Value> =
+                u.roles.iter().map(|k| json!({"id": format!("role-{k}"), "key": k, "name": k})).collect();
             let permissions: Vec<Value> =
                 u.permissions.iter().map(|k| json!({"id": format!("perm-{k}"), "key": k, "name": k})).collect();
             answer(
@@ -705,13 +723,23 @@ fn permissions(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]) -> 
             if s.categories.iter().any(|c| c.id == id) {
                 return Err(error(StatusCode::CONFLICT, "Category already exists"));
             }
-            let category = Category { id, name: new.name, description: new.description, created_at: Some(now_text()), fe_category: false };
+            let category = Category {
+                id,
+                name: new.name,
+                description: new.description,
+                created_at: Some(now_text()),
+                fe_category: false,
+            };
             s.categories.push(category.clone());
             Ok(to_json(StatusCode::CREATED, &category))
         }
         ("PATCH", ["categories", id]) => {
             let update: CategoryUpdate = parse(body)?;
-            let category = s.categories.iter_mut().find(|c| c.id == *id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Category not found"))?;
+            let category = s
+                .categories
+                .iter_mut()
+                .find(|c| c.id == *id)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Category not found"))?;
             if let Some(name) = update.name {
                 category.name = name;
             }
@@ -744,7 +772,11 @@ fn permissions(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]) -> 
         }
         ("PATCH", [id]) => {
             let update: PermissionUpdate = parse(body)?;
-            let p = s.permissions.iter_mut().find(|p| p.id == *id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Permission not found"))?;
+            let p = s
+                .permissions
+                .iter_mut()
+                .find(|p| p.id == *id)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Permission not found"))?;
             if let Some(key) = update.key {
                 p.key = key;
             }
@@ -789,7 +821,11 @@ fn permissions(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]) -> 
                     role.permissions.push((*id).to_owned());
                 }
             }
-            let p = s.permissions.iter_mut().find(|p| p.id == *id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Permission not found"))?;
+            let p = s
+                .permissions
+                .iter_mut()
+                .find(|p| p.id == *id)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Permission not found"))?;
             for r in b.role_ids {
                 if !p.role_ids.contains(&r) {
                     p.role_ids.push(r);
@@ -837,7 +873,11 @@ fn roles(shared: &Shared, method: &Method, rest: &[&str], body: &[u8], tenant: O
         }
         ("PATCH", [id]) => {
             let update: RoleUpdate = parse(body)?;
-            let role = s.roles.iter_mut().find(|r| r.id == *id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Role not found"))?;
+            let role = s
+                .roles
+                .iter_mut()
+                .find(|r| r.id == *id)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Role not found"))?;
             if let Some(key) = update.key {
                 role.key = key;
             }
@@ -886,7 +926,11 @@ fn roles(shared: &Shared, method: &Method, rest: &[&str], body: &[u8], tenant: O
                     p.role_ids.push((*id).to_owned());
                 }
             }
-            let role = s.roles.iter_mut().find(|r| r.id == *id).ok_or_else(|| error(StatusCode::NOT_FOUND, "Role not found"))?;
+            let role = s
+                .roles
+                .iter_mut()
+                .find(|r| r.id == *id)
+                .ok_or_else(|| error(StatusCode::NOT_FOUND, "Role not found"))?;
             role.permissions = b.permission_ids;
             Ok(to_json(StatusCode::OK, &*role))
         }
@@ -908,11 +952,8 @@ fn roles_page(shared: &Shared, query: &str) -> Answer {
         }
     }
     let s = shared.state();
-    let matching: Vec<&Role> = s
-        .roles
-        .iter()
-        .filter(|r| filter.as_deref().is_none_or(|f| r.key.contains(f) || r.name.contains(f)))
-        .collect();
+    let matching: Vec<&Role> =
+        s.roles.iter().filter(|r| filter.as_deref().is_none_or(|f| r.key.contains(f) || r.name.contains(f))).collect();
     let total = matching.len();
     // `_offset` counts pages, as Frontegg's v2 listings do.
     let items: Vec<&Role> = matching.into_iter().skip(offset.saturating_mul(limit)).take(limit).collect();

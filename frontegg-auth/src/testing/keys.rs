@@ -27,8 +27,7 @@ impl RsaKey {
         let public = pair.public_key();
         let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
         let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
-        let der: PublicKeyX509Der<'static> =
-            public.as_der().unwrap_or_else(|_| panic!("public key encoding failed"));
+        let der: PublicKeyX509Der<'static> = public.as_der().unwrap_or_else(|_| panic!("public key encoding failed"));
         let body = STANDARD.encode(der.as_ref());
         let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
         for line in body.as_bytes().chunks(64) {
@@ -52,9 +51,7 @@ impl RsaKey {
         };
         let mut signature = vec![0; self.pair.public_modulus_len()];
         let rng = aws_lc_rs::rand::SystemRandom::new();
-        self.pair
-            .sign(padding, &rng, message, &mut signature)
-            .unwrap_or_else(|_| panic!("RSA signing failed"));
+        self.pair.sign(padding, &rng, message, &mut signature).unwrap_or_else(|_| panic!("RSA signing failed"));
         signature
     }
 }

@@ -16,10 +16,7 @@ pub struct Answer {
 
 impl Answer {
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_else(|| panic!("no header {name}"))
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no header {name}"))
     }
 
     pub fn www_authenticate(&self) -> &str {
@@ -31,8 +28,7 @@ impl Answer {
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
@@ -48,32 +44,18 @@ pub async fn get(app: &Router, path: &str, headers: &[(&str, &str)]) -> Answer {
 pub async fn send(app: &Router, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.expect("infallible");
     let (parts, body) = response.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .expect("a body");
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
+    let body = axum::body::to_bytes(body, usize::MAX).await.expect("a body");
+    Answer { status: parts.status, headers: parts.headers, body }
 }
 
 /// The 500 of a handler or layer that runs without the authentication layer in front.
 pub fn assert_missing_layer(answer: &Answer) {
-    assert_eq!(
-        answer.status,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "{}",
-        answer.text()
-    );
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", answer.text());
     assert!(answer.headers.get("www-authenticate").is_none());
     assert_eq!(answer.header("content-type"), "application/json");
     assert_eq!(answer.header("cache-control"), "no-store");
     let body = answer.json();
     assert_eq!(body["error"], "server_error");
     let description = body["error_description"].as_str().unwrap_or_default();
-    assert!(
-        description.contains("authentication layer is not installed"),
-        "{description}"
-    );
+    assert!(description.contains("authentication layer is not installed"), "{description}");
 }
