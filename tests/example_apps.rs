@@ -168,3 +168,16 @@ async fn axum_app_serves_when_frontegg_is_unreachable() {
 async fn actix_app_serves_when_frontegg_is_unreachable() {
     serves_within_ten_seconds_when_frontegg_is_unreachable("actix_app").await;
 }
+
+#[test]
+fn manage_permissions_succeeds_offline() {
+    let mut command = Command::new(example("manage_permissions"));
+    for var in ["FRONTEGG_BASE_URL", "FRONTEGG_CLIENT_ID", "FRONTEGG_API_KEY", "FRONTEGG_API_GATEWAY_URL"] {
+        command.env_remove(var);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("role example-editor now holds 2 permissions"), "{stdout}");
+    assert!(stdout.contains("example.reports.write in Some("), "{stdout}");
+}

@@ -262,6 +262,14 @@ impl Denied {
     }
 }
 
+impl std::error::Error for Denied {}
+
+impl From<Denied> for crate::AuthError {
+    fn from(denied: Denied) -> Self {
+        crate::AuthError::Forbidden(denied)
+    }
+}
+
 impl fmt::Display for Denied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
