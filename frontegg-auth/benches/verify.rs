@@ -1,1 +1,64 @@
-fn main() {}
+//! Cost of the common path against its floor, measured in the same run:
+//!
+//! - baseline: `jsonwebtoken::decode` of the same token with the same key (signature and claims);
+//! - `authenticate` of a user token with the keys cached (what every request pays);
+//! - `authenticate` of an access token whose lookup is cached;
+//! - a requirement check with a wildcard grant.
+//!
+//! `cargo bench -p frontegg-auth --features testing --bench verify`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use frontegg_auth::testing::Emulator;
+use frontegg_auth::{Credential, CredentialKind, Requirement, TokenType};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (emulator, auth, user, access, key) = rt.block_on(async {
+        let emulator = Emulator::start().await;
+        let auth = emulator.authenticator();
+        auth.ready(Duration::from_secs(10)).await.unwrap();
+        let user = emulator.user_token().roles(["admin"]).permissions(["reports.*", "billing.read"]).sign();
+        let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]).token;
+        auth.authenticate(&Credential::new(CredentialKind::ApiKey, access.clone())).await.unwrap();
+        let jwks: Value =
+            reqwest::get(format!("{}/.well-known/jwks.json", emulator.url())).await.unwrap().json().await.unwrap();
+        let jwk = &jwks["keys"][0];
+        let key = DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
+        (emulator, auth, user, access, key)
+    });
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[emulator.client_id()]);
+    let bearer = Credential::new(CredentialKind::Bearer, user.clone());
+    let api_key = Credential::new(CredentialKind::ApiKey, access);
+    let identity = rt.block_on(auth.authenticate(&bearer)).unwrap();
+    let requirement =
+        Requirement::all_permissions(["reports.read", "reports.write"]).and(Requirement::any_roles(["admin", "owner"]));
+
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("baseline jsonwebtoken::decode", |b| {
+        b.iter(|| jsonwebtoken::decode::<Map<String, Value>>(black_box(&user), &key, &validation).unwrap())
+    });
+    group.bench_function("authenticate user token, keys cached", |b| {
+        b.to_async(&rt).iter(|| async { auth.authenticate(black_box(&bearer)).await.unwrap() })
+    });
+    group.bench_function("authenticate access token, lookup cached", |b| {
+        b.to_async(&rt).iter(|| async { auth.authenticate(black_box(&api_key)).await.unwrap() })
+    });
+    group.bench_function("requirement check with wildcard", |b| {
+        b.iter(|| requirement.check(black_box(&identity)).unwrap())
+    });
+    group.finish();
+    drop(emulator);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(50);
+    targets = bench
+}
+criterion_main!(benches);

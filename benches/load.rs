@@ -1,0 +1,197 @@
+//! A load generator over real HTTP on 127.0.0.1: each example app (axum, actix) answers the same
+//! scenarios, and every figure is a ratio against a baseline measured in the same run: the app's
+//! own unauthenticated `/health` route, on the same server, through the same client.
+//!
+//! `cargo bench --bench load` (`LOAD_SECONDS`, default 3, and `LOAD_CONCURRENCY`, default 32).
+//! Loops are bounded in time and count, and only loopback addresses are used.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use frontegg_auth::testing::{Emulator, Endpoint};
+use frontegg_auth::{Authenticator, TokenType};
+
+#[allow(dead_code)]
+#[path = "../examples/axum_app.rs"]
+mod axum_app;
+
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "../examples/actix_app.rs"]
+mod actix_app;
+
+const MAX_REQUESTS_PER_SCENARIO: usize = 2_000_000;
+
+struct Scenario {
+    name: &'static str,
+    path: &'static str,
+    header: Option<(&'static str, String)>,
+    expect: u16,
+}
+
+struct Outcome {
+    requests: usize,
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn drive(base: &str, scenario: &Scenario, seconds: f64, concurrency: usize) -> Outcome {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(seconds);
+    let per_worker = MAX_REQUESTS_PER_SCENARIO / concurrency;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, stop) = (client.clone(), stop.clone());
+            let url = format!("{base}{}", scenario.path);
+            let header = scenario.header.clone();
+            let expect = scenario.expect;
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline && !stop.load(Ordering::Relaxed) && latencies.len() < per_worker {
+                    let mut request = client.get(&url);
+                    if let Some((name, value)) = &header {
+                        request = request.header(*name, value);
+                    }
+                    let sent = Instant::now();
+                    let response = request.send().await.expect("loopback request");
+                    assert_eq!(response.status().as_u16(), expect, "{url}");
+                    let _ = response.bytes().await;
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default()
+    };
+    Outcome { requests: all.len(), per_second: all.len() as f64 / elapsed, p50: at(0.5), p99: at(0.99) }
+}
+
+async fn run_app<F, Fut>(name: &str, start: F, seconds: f64, concurrency: usize)
+where
+    F: FnOnce(Authenticator) -> Fut,
+    Fut: Future<Output = (String, Box<dyn Send>)>,
+{
+    let emulator = Emulator::start().await;
+    let auth = emulator.authenticator();
+    let (base, _guard) = start(auth.clone()).await;
+    let user = emulator.user_token().permissions(["reports.read"]).expires_in(Duration::from_secs(3600)).sign();
+    let wildcard = emulator.user_token().permissions(["billing.*", "reports.*"]).sign();
+    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    let scenarios = [
+        Scenario { name: "baseline: GET /health, no auth", path: "/health", header: None, expect: 200 },
+        Scenario {
+            name: "GET /reports, user token",
+            path: "/reports",
+            header: Some(("authorization", format!("Bearer {user}"))),
+            expect: 200,
+        },
+        Scenario {
+            name: "GET /reports, wildcard grant",
+            path: "/reports",
+            header: Some(("authorization", format!("Bearer {wildcard}"))),
+            expect: 200,
+        },
+        Scenario {
+            name: "GET /reports, access token (cached lookup)",
+            path: "/reports",
+            header: Some(("x-api-key", access.token.clone())),
+            expect: 200,
+        },
+        Scenario { name: "GET /reports, no credential (401)", path: "/reports", header: None, expect: 401 },
+    ];
+    println!("\n{name}: {concurrency} concurrent clients, {seconds} s per scenario");
+    println!("{:<46} {:>9} {:>10} {:>9} {:>9} {:>9}", "scenario", "requests", "req/s", "ratio", "p50", "p99");
+    let mut baseline = None;
+    for scenario in &scenarios {
+        let outcome = drive(&base, scenario, seconds, concurrency).await;
+        let reference = *baseline.get_or_insert(outcome.per_second);
+        println!(
+            "{:<46} {:>9} {:>10.0} {:>8.2}x {:>9?} {:>9?}",
+            scenario.name,
+            outcome.requests,
+            outcome.per_second,
+            outcome.per_second / reference,
+            outcome.p50,
+            outcome.p99
+        );
+    }
+    println!(
+        "upstream calls during the whole run: JWKS {}, vendor token {}, access-token lookups {} (TTL 10 s)",
+        emulator.calls(Endpoint::Jwks),
+        emulator.calls(Endpoint::VendorAuth),
+        emulator.calls(Endpoint::AccessTokenLookup)
+    );
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct StopOnDrop(actix_web::dev::ServerHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        drop(self.0.stop(false));
+    }
+}
+
+fn main() {
+    let seconds: f64 =
+        std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0f64).clamp(0.2, 60.0);
+    let concurrency: usize =
+        std::env::var("LOAD_CONCURRENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(32).clamp(1, 512);
+    // `cargo bench` passes `--bench`; anything else (such as `cargo test --benches`) gets a short run.
+    let seconds = if std::env::args().any(|a| a == "--bench") { seconds } else { 0.2 };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        run_app(
+            "axum_app",
+            |auth| async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let base = format!("http://{}", listener.local_addr().unwrap());
+                let guard: Box<dyn Send> = Box::new(AbortOnDrop(tokio::spawn(axum_app::serve(auth, listener))));
+                (base, guard)
+            },
+            seconds,
+            concurrency,
+        )
+        .await;
+        run_app(
+            "actix_app",
+            |auth| async move {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let base = format!("http://{}", listener.local_addr().unwrap());
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    actix_web::rt::System::new().block_on(async move {
+                        let server = actix_app::server(auth, listener).unwrap();
+                        tx.send(server.handle()).unwrap();
+                        let _ = server.await;
+                    })
+                });
+                let guard: Box<dyn Send> = Box::new(StopOnDrop(rx.recv().unwrap()));
+                (base, guard)
+            },
+            seconds,
+            concurrency,
+        )
+        .await;
+    });
+}
