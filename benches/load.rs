@@ -114,6 +114,10 @@ where
     ];
     println!("\n{name}: {concurrency} concurrent clients, {seconds} s per scenario");
     println!("{:<46} {:>9} {:>10} {:>9} {:>9} {:>9}", "scenario", "requests", "req/s", "ratio", "p50", "p99");
+    // Warm up connections, worker threads and caches before anything is measured.
+    for scenario in &scenarios {
+        drive(&base, scenario, (seconds / 6.0).min(0.5), concurrency).await;
+    }
     let mut baseline = None;
     for scenario in &scenarios {
         let outcome = drive(&base, scenario, seconds, concurrency).await;

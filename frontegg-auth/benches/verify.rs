@@ -1,7 +1,9 @@
 //! Cost of the common path against its floor, measured in the same run:
 //!
 //! - baseline: `jsonwebtoken::decode` of the same token with the same key (signature and claims);
-//! - `authenticate` of a user token with the keys cached (what every request pays);
+//! - `authenticate` of a user token with the keys cached, the signature checked every time
+//!   (`cache_verified_tokens(false)`): what a first request with a token pays;
+//! - `authenticate` of a user token seen before (the default: its verification is remembered);
 //! - `authenticate` of an access token whose lookup is cached;
 //! - a requirement check with a wildcard grant.
 //!
@@ -18,10 +20,13 @@ use serde_json::{Map, Value};
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let (emulator, auth, user, access, key) = rt.block_on(async {
+    let (emulator, auth, uncached, user, access, key) = rt.block_on(async {
         let emulator = Emulator::start().await;
         let auth = emulator.authenticator();
         auth.ready(Duration::from_secs(10)).await.unwrap();
+        let uncached =
+            frontegg_auth::Authenticator::new(emulator.config().cache_verified_tokens(false).build().unwrap()).unwrap();
+        uncached.ready(Duration::from_secs(10)).await.unwrap();
         let user = emulator.user_token().roles(["admin"]).permissions(["reports.*", "billing.read"]).sign();
         let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]).token;
         auth.authenticate(&Credential::new(CredentialKind::ApiKey, access.clone())).await.unwrap();
@@ -29,7 +34,7 @@ fn bench(c: &mut Criterion) {
             reqwest::get(format!("{}/.well-known/jwks.json", emulator.url())).await.unwrap().json().await.unwrap();
         let jwk = &jwks["keys"][0];
         let key = DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
-        (emulator, auth, user, access, key)
+        (emulator, auth, uncached, user, access, key)
     });
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[emulator.client_id()]);
@@ -43,7 +48,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("baseline jsonwebtoken::decode", |b| {
         b.iter(|| jsonwebtoken::decode::<Map<String, Value>>(black_box(&user), &key, &validation).unwrap())
     });
-    group.bench_function("authenticate user token, keys cached", |b| {
+    group.bench_function("authenticate user token, signature checked", |b| {
+        b.to_async(&rt).iter(|| async { uncached.authenticate(black_box(&bearer)).await.unwrap() })
+    });
+    group.bench_function("authenticate user token, seen before", |b| {
         b.to_async(&rt).iter(|| async { auth.authenticate(black_box(&bearer)).await.unwrap() })
     });
     group.bench_function("authenticate access token, lookup cached", |b| {

@@ -12,7 +12,7 @@ use crate::claims::{Identity, TokenType};
 use crate::config::{Config, ConfigError};
 use crate::credential::{Credential, CredentialKind};
 use crate::error::AuthError;
-use crate::jwks::{KeyCache, KeyError};
+use crate::jwks::{KeyCache, KeyError, KeySet};
 use crate::verify::Verifier;
 
 /// Verifies credentials and resolves identities. Cheap to clone: clones share the key cache, the
@@ -44,7 +44,20 @@ struct Inner {
     gateway: Gateway,
     access_tokens: Cache<(AccessKind, String), Arc<Verdict>>,
     users: Cache<(String, Option<String>), Arc<Verdict>>,
+    verified: Option<Cache<[u8; 32], Verified>>,
 }
+
+/// A token that verified, keyed by its SHA-256: the same bytes verify the same way for as long
+/// as the key set that verified them is current and the token has not expired.
+#[derive(Clone)]
+struct Verified {
+    identity: Identity,
+    /// The key set that verified it (`None`: the HMAC secret, which never changes).
+    keys: Option<Arc<KeySet>>,
+}
+
+/// How long a verification is remembered at most; it is also forgotten on any key refresh.
+const VERIFIED_TTL: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,6 +88,9 @@ impl Authenticator {
                 gateway,
                 access_tokens: lookup_cache(&config),
                 users: lookup_cache(&config),
+                verified: config
+                    .cache_verified_tokens
+                    .then(|| Cache::builder().max_capacity(config.cache_capacity).time_to_live(VERIFIED_TTL).build()),
                 config,
             }),
         })
@@ -146,26 +162,53 @@ impl Authenticator {
     }
 
     async fn verify(&self, credential: &Credential) -> Result<Identity, AuthError> {
-        let inner = &self.inner;
         let token = credential.token().expose();
+        let identity = match self.remembered(token).await {
+            Some(identity) => identity,
+            None => self.verify_signature(token).await?,
+        };
+        self.check_type(credential.kind(), identity.token_type())?;
+        self.resolve(identity).await
+    }
+
+    /// A verification of these exact bytes that still stands: same key set, not expired.
+    async fn remembered(&self, token: &str) -> Option<Identity> {
+        let cache = self.inner.verified.as_ref()?;
+        if token.len() > self.inner.config.max_token_bytes {
+            return None;
+        }
+        let hit = cache.get(&digest(token)).await?;
+        let keys_current = match &hit.keys {
+            Some(keys) => self.inner.keys.loaded().is_some_and(|current| Arc::ptr_eq(keys, &current)),
+            None => true,
+        };
+        let leeway = self.inner.config.leeway;
+        let unexpired = hit.identity.expires_at().is_some_and(|exp| exp + leeway > std::time::SystemTime::now());
+        (keys_current && unexpired).then_some(hit.identity)
+    }
+
+    async fn verify_signature(&self, token: &str) -> Result<Identity, AuthError> {
+        let inner = &self.inner;
         let checked = inner.verifier.check_header(token)?;
-        let identity = if inner.verifier.is_hmac(&checked) {
-            inner.verifier.verify_hmac(token, &checked)?
+        let (identity, keys) = if inner.verifier.is_hmac(&checked) {
+            (inner.verifier.verify_hmac(token, &checked)?, None)
         } else {
             let keys = inner.keys.current().await.map_err(keys_unavailable)?;
             match inner.verifier.verify_rsa(token, &checked, &keys) {
                 Err(AuthError::UnknownKey) => match &checked.kid {
                     Some(kid) => {
                         let keys = inner.keys.refetch_for_unknown_kid(kid).await.map_err(keys_unavailable)?;
-                        inner.verifier.verify_rsa(token, &checked, &keys)?
+                        (inner.verifier.verify_rsa(token, &checked, &keys)?, Some(keys))
                     }
                     None => return Err(AuthError::UnknownKey),
                 },
-                other => other?,
+                other => (other?, Some(keys)),
             }
         };
-        self.check_type(credential.kind(), identity.token_type())?;
-        self.resolve(identity).await
+        if let Some(cache) = &inner.verified {
+            cache.insert(digest(token), Verified { identity: identity.clone(), keys }).await;
+        }
+        Ok(identity)
     }
 
     /// User and API tokens come in `Authorization: Bearer`, access tokens in `x-api-key`.
@@ -247,6 +290,12 @@ impl Authenticator {
             Verdict::Rights { roles, permissions, .. } => Ok(identity.with_rights(roles.clone(), permissions.clone())),
         }
     }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    let mut out = [0; 32];
+    out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref());
+    out
 }
 
 fn keys_unavailable(e: KeyError) -> AuthError {

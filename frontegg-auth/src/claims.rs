@@ -134,7 +134,7 @@ struct Inner {
     sid: Option<String>,
     application_id: Option<String>,
     expires_at: Option<SystemTime>,
-    raw: Map<String, Value>,
+    raw: Arc<Map<String, Value>>,
     wildcards: bool,
 }
 
@@ -175,7 +175,7 @@ impl Identity {
                 sid: claims.sid,
                 application_id: claims.application_id,
                 expires_at,
-                raw,
+                raw: Arc::new(raw),
                 wildcards,
             }),
         })

@@ -157,6 +157,7 @@ pub struct Config {
     pub(crate) cache_capacity: u64,
     pub(crate) resolve_user_roles: bool,
     pub(crate) api_retries: u32,
+    pub(crate) cache_verified_tokens: bool,
 }
 
 impl Config {
@@ -231,6 +232,7 @@ pub struct ConfigBuilder {
     cache_capacity: Option<u64>,
     resolve_user_roles: Option<bool>,
     api_retries: Option<u32>,
+    cache_verified_tokens: Option<bool>,
 }
 
 /// Defaults, in one place so that the docs and the code agree.
@@ -422,6 +424,14 @@ impl ConfigBuilder {
         self
     }
 
+    /// Whether a token that verified is remembered (by its SHA-256, at most 60 s, never past its
+    /// `exp`, forgotten whenever the key set changes) so that the next request with the same
+    /// token skips the signature check (default `true`).
+    pub fn cache_verified_tokens(mut self, enabled: bool) -> Self {
+        self.cache_verified_tokens = Some(enabled);
+        self
+    }
+
     /// Checks everything and builds.
     pub fn build(self) -> Result<Config, ConfigError> {
         let base_url = self.base_url.as_deref().map(|u| parse_url("the base URL", u)).transpose()?;
@@ -558,6 +568,7 @@ impl ConfigBuilder {
             cache_capacity,
             resolve_user_roles,
             api_retries: self.api_retries.unwrap_or(defaults::API_RETRIES),
+            cache_verified_tokens: self.cache_verified_tokens.unwrap_or(true),
         })
     }
 }

@@ -215,7 +215,12 @@ impl KeyCache {
 
     /// Whether a key set is loaded.
     pub(crate) fn is_loaded(&self) -> bool {
-        self.cell.get().0.is_some()
+        self.loaded().is_some()
+    }
+
+    /// The key set, if one is loaded.
+    pub(crate) fn loaded(&self) -> Option<Arc<KeySet>> {
+        self.cell.get().0
     }
 
     /// The key set, loading it if the cache is cold.

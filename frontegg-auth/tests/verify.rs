@@ -406,3 +406,43 @@ async fn secrets_never_reach_debug_strings() {
     assert!(!dbg.contains(&token), "{dbg}");
     let _ = Arc::new(auth);
 }
+
+#[tokio::test]
+async fn a_remembered_verification_never_outlives_the_token() {
+    let emulator = Emulator::start().await;
+    let auth = Authenticator::new(emulator.config().leeway(Duration::ZERO).build().unwrap()).unwrap();
+    let token = emulator.user_token().expires_in(Duration::from_secs(2)).sign();
+    verify(&auth, token.clone()).await.unwrap();
+    verify(&auth, token.clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(verify(&auth, token).await.unwrap_err(), AuthError::Expired);
+}
+
+#[tokio::test]
+async fn a_remembered_verification_is_forgotten_when_the_keys_change() {
+    let emulator = Emulator::start().await;
+    let auth =
+        Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_millis(50)).build().unwrap()).unwrap();
+    let old = emulator.user_token().sign();
+    verify(&auth, old.clone()).await.unwrap();
+    verify(&auth, old.clone()).await.unwrap();
+    emulator.rotate_key();
+    emulator.retire_old_keys();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A token of the new key makes the cache refetch; the old key is gone, and so is its verdict.
+    verify(&auth, emulator.user_token().sign()).await.unwrap();
+    assert_eq!(verify(&auth, old).await.unwrap_err(), AuthError::UnknownKey);
+}
+
+#[tokio::test]
+async fn a_remembered_token_is_still_checked_against_its_header() {
+    let emulator = Emulator::start().await;
+    let auth = emulator.authenticator();
+    let token = emulator.user_token().sign();
+    verify(&auth, token.clone()).await.unwrap();
+    let err = auth.authenticate(&Credential::new(CredentialKind::ApiKey, token)).await.unwrap_err();
+    assert!(matches!(err, AuthError::WrongTokenType(_)));
+    // And the cache can be turned off.
+    let plain = Authenticator::new(emulator.config().cache_verified_tokens(false).build().unwrap()).unwrap();
+    verify(&plain, emulator.user_token().sign()).await.unwrap();
+}
