@@ -5,21 +5,17 @@
 //! `cargo bench --bench load` (`LOAD_SECONDS`, default 3, and `LOAD_CONCURRENCY`, default 32).
 //! Loops are bounded in time and count, and only loopback addresses are used.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use frontegg_auth::TokenType;
 use frontegg_auth::testing::{Emulator, Endpoint};
-use frontegg_auth::{Authenticator, TokenType};
 
-#[allow(dead_code)]
-#[path = "../examples/axum_app.rs"]
-mod axum_app;
+#[path = "../tests/apps/mod.rs"]
+mod apps;
 
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "../examples/actix_app.rs"]
-mod actix_app;
+use apps::{Actix, AppUnderTest, Axum};
 
 const MAX_REQUESTS_PER_SCENARIO: usize = 2_000_000;
 
@@ -79,14 +75,10 @@ async fn drive(base: &str, scenario: &Scenario, seconds: f64, concurrency: usize
     Outcome { requests: all.len(), per_second: all.len() as f64 / elapsed, p50: at(0.5), p99: at(0.99) }
 }
 
-async fn run_app<F, Fut>(name: &str, start: F, seconds: f64, concurrency: usize)
-where
-    F: FnOnce(Authenticator) -> Fut,
-    Fut: Future<Output = (String, Box<dyn Send>)>,
-{
+async fn run_app<A: AppUnderTest>(name: &str, seconds: f64, concurrency: usize) {
     let emulator = Emulator::start().await;
     let auth = emulator.authenticator();
-    let (base, _guard) = start(auth.clone()).await;
+    let (base, _guard) = A::start(auth.clone()).await;
     let user = emulator.user_token().permissions(["reports.read"]).expires_in(Duration::from_secs(3600)).sign();
     let wildcard = emulator.user_token().permissions(["billing.*", "reports.*"]).sign();
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
@@ -140,22 +132,6 @@ where
     );
 }
 
-struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<()>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-struct StopOnDrop(actix_web::dev::ServerHandle);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        drop(self.0.stop(false));
-    }
-}
-
 fn main() {
     let seconds: f64 =
         std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0f64).clamp(0.2, 60.0);
@@ -165,37 +141,7 @@ fn main() {
     let seconds = if std::env::args().any(|a| a == "--bench") { seconds } else { 0.2 };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        run_app(
-            "axum_app",
-            |auth| async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let base = format!("http://{}", listener.local_addr().unwrap());
-                let guard: Box<dyn Send> = Box::new(AbortOnDrop(tokio::spawn(axum_app::serve(auth, listener))));
-                (base, guard)
-            },
-            seconds,
-            concurrency,
-        )
-        .await;
-        run_app(
-            "actix_app",
-            |auth| async move {
-                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-                let base = format!("http://{}", listener.local_addr().unwrap());
-                let (tx, rx) = std::sync::mpsc::channel();
-                std::thread::spawn(move || {
-                    actix_web::rt::System::new().block_on(async move {
-                        let server = actix_app::server(auth, listener).unwrap();
-                        tx.send(server.handle()).unwrap();
-                        let _ = server.await;
-                    })
-                });
-                let guard: Box<dyn Send> = Box::new(StopOnDrop(rx.recv().unwrap()));
-                (base, guard)
-            },
-            seconds,
-            concurrency,
-        )
-        .await;
+        run_app::<Axum>("axum_app", seconds, concurrency).await;
+        run_app::<Actix>("actix_app", seconds, concurrency).await;
     });
 }

@@ -10,19 +10,12 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::{Method, header};
 use actix_web::{Error, HttpMessage, ResponseError};
 
-use frontegg_auth::{API_KEY_HEADER, Anonymous, AuthError, Authenticator, Credential};
+use frontegg_auth::{API_KEY_HEADER, Admission, Anonymous, AuthenticateLayer, Authenticator, Credential};
 
 use crate::error::AuthRejection;
 
 /// A boxed future that need not be `Send`: actix-web runs each request on one thread.
 pub(crate) type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// Whether a request without any credential is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Required,
-    Optional,
-}
 
 /// Middleware that verifies the request's credential and puts the verified
 /// [`frontegg_auth::Identity`] into the request extensions, where the [extractors](crate::Identity),
@@ -66,41 +59,39 @@ enum Mode {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Authenticate {
-    auth: Authenticator,
-    mode: Mode,
-    allow_preflight: bool,
+    // The core's layer holds the settings and makes the decision, so that both adapters decide alike.
+    layer: AuthenticateLayer,
 }
 
 impl Authenticate {
     /// Every request must carry a valid credential (401 otherwise).
     pub fn new(auth: Authenticator) -> Self {
-        Authenticate { auth, mode: Mode::Required, allow_preflight: false }
+        Authenticate { layer: AuthenticateLayer::new(auth) }
     }
 
     /// A request without any credential passes, anonymous: the core's [`Anonymous`] marker is put
     /// into its extensions instead of an identity, so that `Option<Identity>` gives `None` and
     /// `Identity` answers 401. A credential that is present must still be valid (401 otherwise).
     pub fn optional(auth: Authenticator) -> Self {
-        Authenticate { auth, mode: Mode::Optional, allow_preflight: false }
+        Authenticate { layer: AuthenticateLayer::optional(auth) }
     }
 
     /// Lets CORS preflights (`OPTIONS` with `Access-Control-Request-Method`) through without a
     /// credential, as browsers send them without one; nothing is put into their extensions. Off
     /// by default: a CORS middleware placed outside this one (wrapped after it) answers them
     /// before they get here.
-    pub fn allow_cors_preflight(mut self) -> Self {
-        self.allow_preflight = true;
-        self
+    pub fn allow_cors_preflight(self) -> Self {
+        Authenticate { layer: self.layer.allow_cors_preflight() }
     }
 
     /// Whether requests without a credential pass ([`optional`](Self::optional)).
     pub fn is_optional(&self) -> bool {
-        self.mode == Mode::Optional
+        self.layer.is_optional()
     }
 
     /// The authenticator.
     pub fn authenticator(&self) -> &Authenticator {
-        &self.auth
+        self.layer.authenticator()
     }
 }
 
@@ -147,29 +138,21 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        if self.config.allow_preflight && is_preflight(&req) {
-            return Box::pin(async move { service.call(req).await.map(ServiceResponse::map_into_left_body) });
-        }
+        let preflight = is_preflight(&req);
         let credential = Credential::from_values(
             req.headers().get_all(header::AUTHORIZATION).map(|v| v.as_bytes()),
             req.headers().get_all(API_KEY_HEADER).map(|v| v.as_bytes()),
         );
-        let auth = self.config.auth.clone();
-        let mode = self.config.mode;
+        let layer = self.config.layer.clone();
         Box::pin(async move {
-            let outcome = match credential {
-                Ok(Some(credential)) => auth.authenticate(&credential).await.map(Some),
-                Ok(None) if mode == Mode::Optional => Ok(None),
-                Ok(None) => Err(AuthError::MissingCredential),
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Ok(Some(identity)) => {
+            match layer.admit(preflight, credential).await {
+                Ok(Admission::Identity(identity)) => {
                     req.extensions_mut().insert::<frontegg_auth::Identity>(identity);
                 }
-                Ok(None) => {
+                Ok(Admission::Anonymous) => {
                     req.extensions_mut().insert(Anonymous);
                 }
+                Ok(Admission::Preflight) => {}
                 Err(e) => {
                     let response = AuthRejection::Auth(e).error_response();
                     return Ok(req.into_response(response).map_into_right_body());

@@ -139,7 +139,7 @@ impl ResponseError for AuthRejection {
                 let mut response = HttpResponse::build(self.status());
                 response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
                 response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-                response.body(json_body("server_error", &self.to_string()))
+                response.body(frontegg_auth::error_body("server_error", &self.to_string()))
             }
         }
     }
@@ -162,33 +162,6 @@ fn auth_error_response(error: &AuthError) -> HttpResponse {
     response.body(error.body())
 }
 
-/// `{"error": code, "error_description": description}`.
-fn json_body(code: &str, description: &str) -> String {
-    let mut out = String::with_capacity(description.len() + code.len() + 40);
-    out.push_str("{\"error\":");
-    push_json_string(&mut out, code);
-    out.push_str(",\"error_description\":");
-    push_json_string(&mut out, description);
-    out.push('}');
-    out
-}
-
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use actix_web::body::MessageBody;
@@ -198,12 +171,6 @@ mod tests {
     fn body_of(response: HttpResponse) -> serde_json::Value {
         let bytes = response.into_body().try_into_bytes().unwrap_or_default();
         serde_json::from_slice(&bytes).unwrap_or_default()
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        let body = json_body("server_error", "a \"b\" \\ c\n\u{1}");
-        assert_eq!(body, r#"{"error":"server_error","error_description":"a \"b\" \\ c\n\u0001"}"#);
     }
 
     #[test]

@@ -75,13 +75,70 @@ impl AuthenticateLayer {
         self.allow_preflight = true;
         self
     }
+
+    /// The authenticator.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+
+    /// Whether a request without a credential passes.
+    pub fn is_optional(&self) -> bool {
+        self.mode == Mode::Optional
+    }
+
+    /// The decision for one request. [`Authenticate`] calls it, and so do the adapters for
+    /// frameworks that are not tower-based, so that every adapter decides alike.
+    ///
+    /// `is_preflight`: the request is a CORS preflight (`OPTIONS` with
+    /// `Access-Control-Request-Method`); `credential`: what [`Credential::from_headers`] (or
+    /// [`Credential::from_values`]) read from it.
+    pub async fn admit(
+        &self,
+        is_preflight: bool,
+        credential: Result<Option<Credential>, AuthError>,
+    ) -> Result<Admission, AuthError> {
+        if is_preflight && self.allow_preflight {
+            return Ok(Admission::Preflight);
+        }
+        match credential? {
+            Some(credential) => self.auth.authenticate(&credential).await.map(Admission::Identity),
+            None if self.mode == Mode::Optional => Ok(Admission::Anonymous),
+            None => Err(AuthError::MissingCredential),
+        }
+    }
+}
+
+/// What [`AuthenticateLayer::admit`] decided for a request that may go on.
+#[derive(Debug, Clone)]
+pub enum Admission {
+    /// A verified caller: put this identity into the request extensions.
+    Identity(Identity),
+    /// No credential, in optional mode: put [`Anonymous`] into the request extensions.
+    Anonymous,
+    /// A CORS preflight, let through untouched.
+    Preflight,
+}
+
+impl Admission {
+    /// Stores the outcome in a request's extensions (a no-op for a preflight).
+    pub fn store(self, extensions: &mut http::Extensions) {
+        match self {
+            Admission::Identity(identity) => {
+                extensions.insert(identity);
+            }
+            Admission::Anonymous => {
+                extensions.insert(Anonymous);
+            }
+            Admission::Preflight => {}
+        }
+    }
 }
 
 impl<S> Layer<S> for AuthenticateLayer {
     type Service = Authenticate<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Authenticate { inner, auth: self.auth.clone(), mode: self.mode, allow_preflight: self.allow_preflight }
+        Authenticate { inner, layer: self.clone() }
     }
 }
 
@@ -89,9 +146,7 @@ impl<S> Layer<S> for AuthenticateLayer {
 #[derive(Debug, Clone)]
 pub struct Authenticate<S> {
     inner: S,
-    auth: Authenticator,
-    mode: Mode,
-    allow_preflight: bool,
+    layer: AuthenticateLayer,
 }
 
 /// The future of [`Authenticate`]: the verification, then the inner service.
@@ -132,28 +187,14 @@ where
         // The clone that was driven to readiness is the one to call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let auth = self.auth.clone();
-        let mode = self.mode;
-        let preflight = self.allow_preflight && is_preflight(&req);
+        let layer = self.layer.clone();
+        let preflight = is_preflight(&req);
         let credential = Credential::from_headers(req.headers());
         ResponseFuture {
             inner: Box::pin(async move {
-                if preflight {
-                    return inner.call(req).await;
-                }
-                let outcome = match credential {
-                    Ok(Some(credential)) => auth.authenticate(&credential).await.map(Some),
-                    Ok(None) if mode == Mode::Optional => Ok(None),
-                    Ok(None) => Err(AuthError::MissingCredential),
-                    Err(e) => Err(e),
-                };
-                match outcome {
-                    Ok(Some(identity)) => {
-                        req.extensions_mut().insert::<Identity>(identity);
-                        inner.call(req).await
-                    }
-                    Ok(None) => {
-                        req.extensions_mut().insert(Anonymous);
+                match layer.admit(preflight, credential).await {
+                    Ok(admission) => {
+                        admission.store(req.extensions_mut());
                         inner.call(req).await
                     }
                     Err(e) => Ok(e.into_response()),

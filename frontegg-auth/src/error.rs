@@ -127,11 +127,7 @@ impl AuthError {
 
     /// The JSON body `{"error": ..., "error_description": ...}`.
     pub fn body(&self) -> Bytes {
-        let body = serde_json::json!({
-            "error": self.code(),
-            "error_description": self.description(),
-        });
-        Bytes::from(body.to_string())
+        error_body(self.code(), &self.description())
     }
 
     /// The headers of the answer: `Content-Type`, `WWW-Authenticate`, `Cache-Control`, and
@@ -163,6 +159,19 @@ impl AuthError {
     pub fn is_unavailable(&self) -> bool {
         self.status() == StatusCode::SERVICE_UNAVAILABLE
     }
+}
+
+/// The JSON body of every answer of this library, `{"error": code, "error_description": text}`.
+/// Adapters use it for the answers that are theirs alone (a missing layer is a 500), so that
+/// every body has one shape.
+///
+/// ```
+/// let body = frontegg_auth::error_body("server_error", "The \"layer\" is missing");
+/// assert_eq!(body, r#"{"error":"server_error","error_description":"The \"layer\" is missing"}"#);
+/// ```
+pub fn error_body(code: &str, description: &str) -> Bytes {
+    let body = serde_json::json!({ "error": code, "error_description": description });
+    Bytes::from(body.to_string())
 }
 
 /// Makes text safe inside an RFC 7230 quoted-string: no quotes, backslashes or control characters.

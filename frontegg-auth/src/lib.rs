@@ -58,12 +58,12 @@ mod verify;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use authenticate::{Anonymous, Authenticate, AuthenticateLayer};
+pub use authenticate::{Admission, Anonymous, Authenticate, AuthenticateLayer};
 pub use authenticator::Authenticator;
 pub use authorize::{Denied, Requirement};
 pub use claims::{Identity, TokenType};
 pub use config::{Algorithm, Config, ConfigBuilder, ConfigError, KeySource, Region};
 pub use credential::{API_KEY_HEADER, Credential, CredentialKind};
-pub use error::AuthError;
+pub use error::{AuthError, error_body};
 pub use require::{Require, RequireLayer};
 pub use secret::{ApiKey, JwtSecret, TokenString};

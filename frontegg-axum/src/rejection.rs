@@ -88,7 +88,7 @@ impl AuthRejection {
                     StatusCode::BAD_REQUEST => "invalid_request",
                     _ => "server_error",
                 };
-                let mut response = http::Response::new(B::from(json_body(code, &self.to_string())));
+                let mut response = http::Response::new(B::from(frontegg_auth::error_body(code, &self.to_string())));
                 *response.status_mut() = self.status();
                 let headers = response.headers_mut();
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -136,42 +136,9 @@ impl IntoResponse for AuthRejection {
     }
 }
 
-/// `{"error": code, "error_description": description}`.
-fn json_body(code: &str, description: &str) -> Bytes {
-    let mut out = String::with_capacity(description.len() + code.len() + 40);
-    out.push_str("{\"error\":");
-    push_json_string(&mut out, code);
-    out.push_str(",\"error_description\":");
-    push_json_string(&mut out, description);
-    out.push('}');
-    Bytes::from(out)
-}
-
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_strings_are_escaped() {
-        let body = json_body("server_error", "a \"b\" \\ c\n\u{1}");
-        assert_eq!(&body[..], br#"{"error":"server_error","error_description":"a \"b\" \\ c\n\u0001"}"#);
-    }
 
     #[test]
     fn statuses() {

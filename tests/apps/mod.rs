@@ -1,0 +1,69 @@
+//! The two example apps as the end-to-end tests and the load generator start them: on a free
+//! port of 127.0.0.1, until the returned guard is dropped.
+
+use std::future::Future;
+
+use frontegg_auth::Authenticator;
+
+// The apps are the examples themselves, included as modules; both include the same demo helpers.
+#[allow(dead_code)]
+#[path = "../../examples/axum_app.rs"]
+mod axum_app;
+
+#[allow(dead_code, clippy::duplicate_mod)]
+#[path = "../../examples/actix_app.rs"]
+mod actix_app;
+
+/// An example app, started on a free port of 127.0.0.1.
+pub trait AppUnderTest {
+    /// The app's base URL; the app runs until the returned guard is dropped.
+    fn start(auth: Authenticator) -> impl Future<Output = (String, Box<dyn Send>)> + Send;
+}
+
+pub struct Axum;
+
+impl AppUnderTest for Axum {
+    async fn start(auth: Authenticator) -> (String, Box<dyn Send>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(axum_app::serve(auth, listener));
+        (base, Box::new(AbortOnDrop(task)))
+    }
+}
+
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub struct Actix;
+
+impl AppUnderTest for Actix {
+    async fn start(auth: Authenticator) -> (String, Box<dyn Send>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = actix_app::server(auth, listener).unwrap();
+                tx.send(server.handle()).unwrap();
+                let _ = server.await;
+            })
+        });
+        let handle = rx.recv().unwrap();
+        (base, Box::new(StopOnDrop(Some(handle))))
+    }
+}
+
+struct StopOnDrop(Option<actix_web::dev::ServerHandle>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            drop(handle.stop(false));
+        }
+    }
+}
