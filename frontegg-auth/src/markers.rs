@@ -95,15 +95,7 @@ tuples!(A, B, C, D, E, F, G, H);
 #[macro_export]
 macro_rules! permission {
     ($(#[$meta:meta])* $vis:vis $name:ident = $key:literal) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, Default)]
-        $vis struct $name;
-
-        impl $crate::markers::RequirementMarker for $name {
-            fn requirement() -> $crate::Requirement {
-                $crate::Requirement::permission($key)
-            }
-        }
+        $crate::__requirement_marker!(permission, $(#[$meta])* $vis $name = $key);
     };
 }
 
@@ -118,13 +110,22 @@ macro_rules! permission {
 #[macro_export]
 macro_rules! role {
     ($(#[$meta:meta])* $vis:vis $name:ident = $key:literal) => {
+        $crate::__requirement_marker!(role, $(#[$meta])* $vis $name = $key);
+    };
+}
+
+/// What [`permission!`](crate::permission) and [`role!`](crate::role) expand to.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __requirement_marker {
+    ($constructor:ident, $(#[$meta:meta])* $vis:vis $name:ident = $key:literal) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, Default)]
         $vis struct $name;
 
         impl $crate::markers::RequirementMarker for $name {
             fn requirement() -> $crate::Requirement {
-                $crate::Requirement::role($key)
+                $crate::Requirement::$constructor($key)
             }
         }
     };
