@@ -315,6 +315,7 @@ impl KeyCache {
         }
     }
 
+    #[tracing::instrument(name = "frontegg.keys.fetch", skip_all, fields(source = ?self.source))]
     async fn fetch(&self) -> Result<Fetched, KeyError> {
         match &self.source {
             KeySource::Jwks(url) => {

@@ -86,6 +86,7 @@ impl Gateway {
     }
 
     /// A call with the vendor token, retried on transient failures.
+    #[tracing::instrument(name = "frontegg.api", skip_all, fields(method = %request.method, path = %request.url.path()))]
     pub(crate) async fn call(&self, request: ApiRequest<'_>) -> Result<(StatusCode, HeaderMap, Bytes), ApiError> {
         let vendor = self.inner.vendor.as_ref().ok_or(ApiError::NoCredentials)?;
         let mut renewed_after_401 = false;

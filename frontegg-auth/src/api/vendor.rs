@@ -70,6 +70,7 @@ impl VendorAuth {
         });
     }
 
+    #[tracing::instrument(name = "frontegg.vendor_token", skip_all)]
     async fn fetch(&self, gateway: &Gateway) -> Result<VendorToken, ApiError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
