@@ -87,6 +87,22 @@ fn assert_refusal(answer: &Answer, status: u16, challenge: &str, error: &str, de
     assert_eq!(answer.body, json!({"error": error, "error_description": description}), "{what}");
 }
 
+/// A success: the status, no challenge, and the body.
+fn assert_ok(answer: &Answer, status: u16, body: Value, what: &str) {
+    assert_eq!(answer.status, status, "{what}");
+    assert_eq!(answer.challenge, None, "{what}");
+    assert_eq!(answer.body, body, "{what}");
+}
+
+/// What `GET /reports` and `GET /tenants/{tenant}/reports` answer.
+fn reports() -> Value {
+    json!([{"id": 1, "title": "Q1"}, {"id": 2, "title": "Q2"}])
+}
+
+fn tenant_reports(tenant: &str) -> Value {
+    json!([{"id": 1, "tenantId": tenant}])
+}
+
 fn invalid_token(description: &str) -> String {
     format!("Bearer error=\"invalid_token\", error_description=\"{description}\"")
 }
@@ -101,7 +117,8 @@ fn insufficient(description: &str, scope: Option<&str>) -> String {
 
 async fn health<A: AppUnderTest>() {
     let w = world::<A>().await;
-    assert_eq!(w.call(Method::GET, "/health", Cred::None).await.status, 200);
+    let answer = w.call(Method::GET, "/health", Cred::None).await;
+    assert_ok(&answer, 200, Value::Null, "health");
 }
 
 async fn no_credential<A: AppUnderTest>() {
@@ -122,15 +139,11 @@ async fn valid_user_token<A: AppUnderTest>() {
         json!({"sub": "user-1", "tenantId": "tenant-1", "userId": "user-1", "type": "userToken",
                "roles": ["admin"], "permissions": ["reports.read", "reports.write"]})
     );
-    let reports = w.call(Method::GET, "/reports", Cred::Bearer(&token)).await;
-    assert_eq!(reports.status, 200);
-    assert!(reports.body.is_array());
-    assert_eq!(w.call(Method::POST, "/reports", Cred::Bearer(&token)).await.status, 201);
-    let deleted = w.call(Method::DELETE, "/reports/7", Cred::Bearer(&token)).await;
-    assert_eq!((deleted.status, deleted.body), (204, Value::Null));
+    assert_ok(&w.call(Method::GET, "/reports", Cred::Bearer(&token)).await, 200, reports(), "GET /reports");
+    assert_ok(&w.call(Method::POST, "/reports", Cred::Bearer(&token)).await, 201, json!({"id": 3}), "POST /reports");
+    assert_ok(&w.call(Method::DELETE, "/reports/7", Cred::Bearer(&token)).await, 204, Value::Null, "DELETE");
     let tenant = w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&token)).await;
-    assert_eq!(tenant.status, 200);
-    assert!(tenant.body.is_array());
+    assert_ok(&tenant, 200, tenant_reports("tenant-1"), "tenant reports");
     // Any letter case of the scheme.
     let lower = w.call(Method::GET, "/me", Cred::Raw("authorization", &format!("bearer {token}"))).await;
     assert_eq!(lower.status, 200);
@@ -168,9 +181,10 @@ async fn lacking_the_right<A: AppUnderTest>() {
 async fn wildcard_permission<A: AppUnderTest>() {
     let w = world::<A>().await;
     let token = w.user().permissions(["reports.*"]).sign();
-    assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&token)).await.status, 200);
-    assert_eq!(w.call(Method::POST, "/reports", Cred::Bearer(&token)).await.status, 201);
-    assert_eq!(w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&token)).await.status, 200);
+    assert_ok(&w.call(Method::GET, "/reports", Cred::Bearer(&token)).await, 200, reports(), "GET");
+    assert_ok(&w.call(Method::POST, "/reports", Cred::Bearer(&token)).await, 201, json!({"id": 3}), "POST");
+    let tenant = w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&token)).await;
+    assert_ok(&tenant, 200, tenant_reports("tenant-1"), "tenant reports");
     // A pattern covers what it matches, nothing else.
     let narrow = w.user().permissions(["reports.read.*"]).sign();
     assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&narrow)).await.status, 403);
@@ -212,7 +226,8 @@ async fn wrong_tenant<A: AppUnderTest>() {
     let answer = w.call(Method::GET, "/tenants/tenant-1/reports", Cred::Bearer(&token)).await;
     let d = "The credential does not belong to this tenant";
     assert_refusal(&answer, 403, &insufficient(d, None), "insufficient_scope", d, "wrong tenant");
-    assert_eq!(w.call(Method::GET, "/tenants/tenant-2/reports", Cred::Bearer(&token)).await.status, 200);
+    let own = w.call(Method::GET, "/tenants/tenant-2/reports", Cred::Bearer(&token)).await;
+    assert_ok(&own, 200, tenant_reports("tenant-2"), "own tenant");
 }
 
 async fn access_token_rights_from_the_api<A: AppUnderTest>() {
@@ -225,10 +240,11 @@ async fn access_token_rights_from_the_api<A: AppUnderTest>() {
         json!({"sub": access.id, "tenantId": "tenant-1", "userId": null, "type": "tenantAccessToken",
                "roles": ["admin"], "permissions": ["reports.read"]})
     );
-    assert_eq!(w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await.status, 200);
-    assert_eq!(w.call(Method::DELETE, "/reports/7", Cred::ApiKey(&access.token)).await.status, 204);
+    assert_ok(&w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await, 200, reports(), "GET");
+    assert_ok(&w.call(Method::DELETE, "/reports/7", Cred::ApiKey(&access.token)).await, 204, Value::Null, "DELETE");
     let a = w.call(Method::POST, "/reports", Cred::ApiKey(&access.token)).await;
-    assert_eq!(a.status, 403);
+    let d = "Missing permissions: reports.write";
+    assert_refusal(&a, 403, &insufficient(d, Some("reports.write")), "insufficient_scope", d, "access token POST");
     // In the wrong header.
     let a = w.call(Method::GET, "/reports", Cred::Bearer(&access.token)).await;
     let d = "Access tokens must be sent in the x-api-key header";
@@ -242,7 +258,7 @@ async fn access_token_rights_from_the_api<A: AppUnderTest>() {
 async fn revoked_access_token<A: AppUnderTest>() {
     let w = world::<A>().await;
     let access = w.emulator.create_access_token(TokenType::UserAccess, "tenant-1", &[], &["reports.read"]);
-    assert_eq!(w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await.status, 200);
+    assert_ok(&w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await, 200, reports(), "before revocation");
     w.emulator.revoke_access_token(&access.id);
     tokio::time::sleep(Duration::from_millis(600)).await;
     let a = w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await;
@@ -262,7 +278,7 @@ async fn gateway_down<A: AppUnderTest>() {
     // User tokens need no gateway: they keep working.
     assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&user)).await.status, 200);
     w.emulator.set_behaviour(Surface::Gateway, Behaviour::Normal);
-    assert_eq!(w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await.status, 200);
+    assert_ok(&w.call(Method::GET, "/reports", Cred::ApiKey(&access.token)).await, 200, reports(), "gateway back");
 }
 
 async fn keys_unreachable<A: AppUnderTest>() {
@@ -273,16 +289,16 @@ async fn keys_unreachable<A: AppUnderTest>() {
     assert_refusal(&a, 503, "Bearer", "temporarily_unavailable", "The signing keys cannot be loaded", "no keys");
     assert_eq!(w.call(Method::GET, "/health", Cred::None).await.status, 200);
     w.emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
-    assert_eq!(w.call(Method::GET, "/reports", Cred::Bearer(&user)).await.status, 200);
+    assert_ok(&w.call(Method::GET, "/reports", Cred::Bearer(&user)).await, 200, reports(), "keys back");
 }
 
 async fn optional_route<A: AppUnderTest>() {
     let w = world::<A>().await;
     let anonymous = w.call(Method::GET, "/optional", Cred::None).await;
-    assert_eq!((anonymous.status, anonymous.body), (200, json!({"authenticated": false})));
+    assert_ok(&anonymous, 200, json!({"authenticated": false}), "anonymous");
     let token = w.user().sign();
     let known = w.call(Method::GET, "/optional", Cred::Bearer(&token)).await;
-    assert_eq!((known.status, known.body), (200, json!({"authenticated": true, "sub": "user-1"})));
+    assert_ok(&known, 200, json!({"authenticated": true, "sub": "user-1"}), "signed in");
     let bad = w.call(Method::GET, "/optional", Cred::Bearer("a.b.c")).await;
     let d = "The credential is malformed: the token header cannot be decoded";
     assert_refusal(&bad, 401, &invalid_token(d), "invalid_token", d, "optional with a bad token");
