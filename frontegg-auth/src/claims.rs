@@ -308,9 +308,28 @@ impl Identity {
         }
         raw.insert("roles".into(), Value::from(roles.to_vec()));
         raw.insert("permissions".into(), Value::from(permissions.to_vec()));
-        match Identity::from_claims(raw, true) {
-            Ok(identity) => identity,
-            Err(_) => unreachable!("the claims above are well-formed"),
+        let user_id = match token_type {
+            TokenType::User => Some(sub.to_owned()),
+            _ => None,
+        };
+        Identity {
+            inner: Arc::new(Inner {
+                sub: sub.to_owned(),
+                token_type,
+                tenant_id: tenant_id.map(str::to_owned),
+                tenant_ids: tenant_id.map(str::to_owned).into_iter().collect(),
+                user_id,
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+                email: None,
+                name: None,
+                metadata: None,
+                sid: None,
+                application_id: None,
+                expires_at: None,
+                raw: Arc::new(raw),
+                wildcards: true,
+            }),
         }
     }
 }
