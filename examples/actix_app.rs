@@ -4,7 +4,7 @@
 //! variable set it runs against an embedded Frontegg emulator and prints curl commands to try.
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, Route, guard, web};
 use frontegg_actix::{
     Authenticate, Authenticator, Identity, Require, Requirement, permission, require, require_tenant_from_path,
 };
@@ -21,7 +21,7 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg
             // Anyone, whatever they send.
-            .route("/health", web::get().to(HttpResponse::Ok))
+            .route("/health", get().to(HttpResponse::Ok))
             // A credential is optional here, but one that is sent must be valid.
             .service(
                 web::resource("/optional").wrap(Authenticate::optional(auth.clone())).route(web::get().to(optional)),
@@ -30,8 +30,8 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(
                 web::scope("")
                     .wrap(Authenticate::new(auth))
-                    .route("/me", web::get().to(me))
-                    .route("/reports", web::get().to(list_reports))
+                    .route("/me", get().to(me))
+                    .route("/reports", get().to(list_reports))
                     .route("/reports", web::post().to(create_report))
                     // A requirement wrapping a resource: 403 when unmet (a guard would answer 404).
                     .service(
@@ -42,10 +42,15 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
                     .service(
                         web::resource("/tenants/{tenant_id}/reports")
                             .wrap(require_tenant_from_path("tenant_id"))
-                            .route(web::get().to(tenant_reports)),
+                            .route(get().to(tenant_reports)),
                     ),
             );
     }
+}
+
+/// GET, and HEAD with it, as axum's `get` routes do.
+fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 /// Any valid credential.
@@ -79,7 +84,7 @@ async fn create_report(_: Require<(ReadReports, WriteReports)>) -> HttpResponse 
 }
 
 /// Guarded by the `require` wrapper of its resource.
-async fn delete_report(_id: web::Path<u64>) -> HttpResponse {
+async fn delete_report(_id: web::Path<String>) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 

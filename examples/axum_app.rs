@@ -73,7 +73,7 @@ async fn create_report(_: Require<(ReadReports, WriteReports)>) -> (StatusCode, 
 }
 
 /// Guarded by the route layer above; `Require<AnyOf<(Admin, Owner)>>` would say the same.
-async fn delete_report(Path(_id): Path<u64>) -> StatusCode {
+async fn delete_report(Path(_id): Path<String>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 

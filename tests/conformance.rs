@@ -292,6 +292,23 @@ async fn keys_unreachable<A: AppUnderTest>() {
     assert_ok(&w.call(Method::GET, "/reports", Cred::Bearer(&user)).await, 200, reports(), "keys back");
 }
 
+/// Where the two frameworks differ by default, the apps and adapters must not.
+async fn framework_edges<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let reader = w.user().roles(["admin"]).permissions(["reports.read"]).sign();
+    // A tenant segment that is not UTF-8 cannot name the caller's tenant.
+    let a = w.call(Method::GET, "/tenants/%FF/reports", Cred::Bearer(&reader)).await;
+    let d = "The credential does not belong to this tenant";
+    assert_refusal(&a, 403, &insufficient(d, None), "insufficient_scope", d, "non-UTF-8 tenant");
+    // Any report id.
+    assert_ok(&w.call(Method::DELETE, "/reports/abc", Cred::Bearer(&reader)).await, 204, Value::Null, "DELETE abc");
+    // HEAD wherever GET is served.
+    assert_ok(&w.call(Method::HEAD, "/health", Cred::None).await, 200, Value::Null, "HEAD /health");
+    assert_ok(&w.call(Method::HEAD, "/reports", Cred::Bearer(&reader)).await, 200, Value::Null, "HEAD /reports");
+    let a = w.call(Method::HEAD, "/reports", Cred::None).await;
+    assert_eq!((a.status, a.challenge.as_deref()), (401, Some("Bearer")), "HEAD without credential");
+}
+
 async fn optional_route<A: AppUnderTest>() {
     let w = world::<A>().await;
     let anonymous = w.call(Method::GET, "/optional", Cred::None).await;
@@ -331,6 +348,7 @@ macro_rules! conformance {
             check!(gateway_down);
             check!(keys_unreachable);
             check!(optional_route);
+            check!(framework_edges);
         }
     };
 }

@@ -31,7 +31,7 @@ pub(crate) type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 /// | no credential | 401, `WWW-Authenticate: Bearer` | passes, with [`Anonymous`] |
 /// | bad credential (malformed, expired, forged, revoked...) | 401 `invalid_token` | 401 `invalid_token` |
 /// | Frontegg unreachable, no keys cached | 503, `Retry-After` | 503, `Retry-After` |
-/// | CORS preflight, with [`allow_cors_preflight`](Self::allow_cors_preflight) | passes, with nothing | passes, with nothing |
+/// | CORS preflight, with [`allow_cors_preflight`](Self::allow_cors_preflight) | passes, anonymous ([`Anonymous`]) | passes, anonymous ([`Anonymous`]) |
 ///
 /// A refusal is answered here, as a response (not as an actix-web `Error`), with the core's exact
 /// status, headers and JSON body; the wrapped service is not called.
@@ -77,7 +77,7 @@ impl Authenticate {
     }
 
     /// Lets CORS preflights (`OPTIONS` with `Access-Control-Request-Method`) through without a
-    /// credential, as browsers send them without one; nothing is put into their extensions. Off
+    /// credential, as browsers send them without one; they are marked [`Anonymous`]. Off
     /// by default: a CORS middleware placed outside this one (wrapped after it) answers them
     /// before they get here.
     pub fn allow_cors_preflight(self) -> Self {
@@ -149,10 +149,9 @@ where
                 Ok(Admission::Identity(identity)) => {
                     req.extensions_mut().insert::<frontegg_auth::Identity>(identity);
                 }
-                Ok(Admission::Anonymous) => {
+                Ok(Admission::Anonymous | Admission::Preflight) => {
                     req.extensions_mut().insert(Anonymous);
                 }
-                Ok(Admission::Preflight) => {}
                 Err(e) => {
                     let response = AuthRejection::Auth(e).error_response();
                     return Ok(req.into_response(response).map_into_right_body());

@@ -255,7 +255,7 @@
 //!
 //! Browsers send preflights (`OPTIONS` with `Access-Control-Request-Method`) without credentials.
 //! Best: put the CORS middleware outside [`Authenticate`] (wrap it after), so it answers them
-//! first. Otherwise [`Authenticate::allow_cors_preflight`] lets them through, carrying no identity.
+//! first. Otherwise [`Authenticate::allow_cors_preflight`] lets them through as anonymous callers (an `Identity` extractor then answers 401).
 //!
 //! # Answers
 //!

@@ -69,7 +69,7 @@ impl AuthenticateLayer {
     }
 
     /// Lets CORS preflights (`OPTIONS` with `Access-Control-Request-Method`) through without a
-    /// credential, as browsers send them without one. Off by default: a CORS layer placed outside
+    /// credential, as browsers send them without one, marked [`Anonymous`]. Off by default: a CORS layer placed outside
     /// this one answers them before they get here.
     pub fn allow_cors_preflight(mut self) -> Self {
         self.allow_preflight = true;
@@ -115,21 +115,22 @@ pub enum Admission {
     Identity(Identity),
     /// No credential, in optional mode: put [`Anonymous`] into the request extensions.
     Anonymous,
-    /// A CORS preflight, let through untouched.
+    /// A CORS preflight, let through without authentication. It is marked [`Anonymous`], so that
+    /// an extractor behind it answers 401 rather than "no layer installed"; a handler that
+    /// extracts nothing runs, as it would for any unauthenticated route.
     Preflight,
 }
 
 impl Admission {
-    /// Stores the outcome in a request's extensions (a no-op for a preflight).
+    /// Stores the outcome in a request's extensions.
     pub fn store(self, extensions: &mut http::Extensions) {
         match self {
             Admission::Identity(identity) => {
                 extensions.insert(identity);
             }
-            Admission::Anonymous => {
+            Admission::Anonymous | Admission::Preflight => {
                 extensions.insert(Anonymous);
             }
-            Admission::Preflight => {}
         }
     }
 }

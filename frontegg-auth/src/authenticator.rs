@@ -120,7 +120,8 @@ impl Authenticator {
         if self.is_ready() {
             return Ok(());
         }
-        let deadline = tokio::time::Instant::now() + timeout;
+        let now = tokio::time::Instant::now();
+        let deadline = now.checked_add(timeout).unwrap_or(now + Duration::from_secs(86_400 * 365));
         loop {
             let attempt = tokio::time::timeout_at(deadline, self.inner.keys.current()).await;
             match attempt {
@@ -194,15 +195,17 @@ impl Authenticator {
             (inner.verifier.verify_hmac(token, &checked)?, None)
         } else {
             let keys = inner.keys.current().await.map_err(keys_unavailable)?;
-            match inner.verifier.verify_rsa(token, &checked, &keys) {
-                Err(AuthError::UnknownKey) => match &checked.kid {
-                    Some(kid) => {
-                        let keys = inner.keys.refetch_for_unknown_kid(kid).await.map_err(keys_unavailable)?;
-                        (inner.verifier.verify_rsa(token, &checked, &keys)?, Some(keys))
+            match (inner.verifier.verify_rsa(token, &checked, &keys), &checked.kid) {
+                // A `kid` the set does not hold: the keys may have rotated. Refetch (at most once
+                // per cooldown), and verify again if the set changed.
+                (Err(e @ (AuthError::UnknownKey | AuthError::InvalidSignature)), Some(kid)) if !keys.has_kid(kid) => {
+                    let fresh = inner.keys.refetch_for_unknown_kid(kid).await.map_err(keys_unavailable)?;
+                    if Arc::ptr_eq(&fresh, &keys) {
+                        return Err(e);
                     }
-                    None => return Err(AuthError::UnknownKey),
-                },
-                other => (other?, Some(keys)),
+                    (inner.verifier.verify_rsa(token, &checked, &fresh)?, Some(fresh))
+                }
+                (outcome, _) => (outcome?, Some(keys)),
             }
         };
         if let Some(cache) = &inner.verified {

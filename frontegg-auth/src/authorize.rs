@@ -154,12 +154,7 @@ impl Requirement {
                 if identity.tenant_id() == Some(tenant.as_str()) {
                     Ok(())
                 } else {
-                    Err(Denied {
-                        message: "The credential does not belong to this tenant".into(),
-                        permissions: Vec::new(),
-                        roles: Vec::new(),
-                        tenant: true,
-                    })
+                    Err(Denied::wrong_tenant())
                 }
             }
             Rule::AllOf(list) => list.iter().try_for_each(|r| r.check(identity)),
@@ -239,6 +234,17 @@ impl Denied {
             out.tenant |= failure.tenant;
         }
         out
+    }
+
+    /// The refusal of a tenant requirement, for adapters that find the tenant cannot match
+    /// before comparing (a path segment that is not even UTF-8, for instance).
+    pub fn wrong_tenant() -> Denied {
+        Denied {
+            message: "The credential does not belong to this tenant".into(),
+            permissions: Vec::new(),
+            roles: Vec::new(),
+            tenant: true,
+        }
     }
 
     /// The required permission keys the caller lacks.

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -125,7 +125,7 @@ impl KeySet {
             URL_SAFE_NO_PAD.decode(jwk.n.as_deref().ok_or("no modulus")?).map_err(|_| "modulus is not base64url")?;
         let e =
             URL_SAFE_NO_PAD.decode(jwk.e.as_deref().ok_or("no exponent")?).map_err(|_| "exponent is not base64url")?;
-        let n_bits = n.iter().position(|b| *b != 0).map_or(0, |first| (n.len() - first) * 8);
+        let n_bits = modulus_bits(&n);
         if n_bits < MIN_RSA_BITS {
             return Err("modulus shorter than 2048 bits");
         }
@@ -138,6 +138,11 @@ impl KeySet {
     /// One key from an SPKI (or PKCS#1) PEM, without `kid`.
     pub(crate) fn from_pem(pem: &str) -> Result<KeySet, KeyError> {
         let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| KeyError::NoUsableKey)?;
+        let der = key.try_get_as_bytes().map_err(|_| KeyError::NoUsableKey)?;
+        let public = aws_lc_rs::rsa::PublicKey::from_der(der).map_err(|_| KeyError::NoUsableKey)?;
+        if modulus_bits(public.modulus().big_endian_without_leading_zero()) < MIN_RSA_BITS {
+            return Err(KeyError::NoUsableKey);
+        }
         Ok(KeySet { keys: vec![VerificationKey { kid: None, alg: None, key }] })
     }
 
@@ -149,17 +154,20 @@ impl KeySet {
         self.keys.len()
     }
 
-    /// The keys that may verify a token with this `kid` and `alg`: the one with that `kid`, or,
-    /// for a token without `kid`, every key whose algorithm fits.
+    /// The keys that may verify a token with this `kid` and `alg`: the one with that `kid`; else
+    /// the keys published without `kid` (a PEM has none); for a token without `kid`, every key
+    /// whose algorithm fits.
     pub(crate) fn candidates<'a>(
         &'a self,
         kid: Option<&'a str>,
         alg: Algorithm,
     ) -> impl Iterator<Item = &'a VerificationKey> + 'a {
+        let exact = kid.is_some_and(|kid| self.has_kid(kid));
         self.keys.iter().filter(move |k| {
-            let kid_fits = match kid {
-                Some(kid) => k.kid.as_deref() == Some(kid),
-                None => true,
+            let kid_fits = match (kid, k.kid.as_deref()) {
+                (None, _) => true,
+                (Some(wanted), Some(own)) => wanted == own,
+                (Some(_), None) => !exact,
             };
             kid_fits && k.alg.is_none_or(|a| a == alg)
         })
@@ -170,11 +178,23 @@ impl KeySet {
     }
 }
 
+/// The exact bit length of a big-endian modulus.
+fn modulus_bits(n: &[u8]) -> usize {
+    match n.iter().position(|b| *b != 0) {
+        Some(first) => (n.len() - first - 1) * 8 + (8 - n.get(first).map_or(8, |b| b.leading_zeros() as usize)),
+        None => 0,
+    }
+}
+
 /// A fetched key set and how long it may be kept.
 struct Fetched {
     set: KeySet,
     max_age: Option<Duration>,
 }
+
+/// After a failed fetch, unknown `kid`s wait this long before the next attempt (answering 503
+/// meanwhile): an outage costs at most one upstream call per second, however many tokens arrive.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The shared, refreshing key cache.
 pub(crate) struct KeyCache {
@@ -186,7 +206,7 @@ pub(crate) struct KeyCache {
     default_refresh: Duration,
     max_bytes: usize,
     next_refresh: std::sync::Mutex<Duration>,
-    refresher: std::sync::Once,
+    refresher_running: std::sync::atomic::AtomicBool,
 }
 
 impl KeyCache {
@@ -205,7 +225,7 @@ impl KeyCache {
             default_refresh: config.default_refresh,
             max_bytes: config.max_jwks_bytes,
             next_refresh: std::sync::Mutex::new(config.default_refresh),
-            refresher: std::sync::Once::new(),
+            refresher_running: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -227,37 +247,42 @@ impl KeyCache {
     pub(crate) async fn current(self: &Arc<Self>) -> Result<Arc<KeySet>, KeyError> {
         let (value, seen) = self.cell.get();
         if let Some(set) = value {
+            // Cheap when it runs (one atomic load); restarts it when its runtime went away.
+            self.start_refresher();
             return Ok(set);
         }
         // Callers that queued behind a load share its outcome: one upstream call at a time.
         self.load(seen, |_| true).await
     }
 
-    /// Called when a token names a `kid` the set does not hold: refetches unless another fetch
-    /// happened within the cooldown, and answers the set to use.
+    /// Called when a token names a `kid` the set does not hold: refetches, unless a fetch
+    /// succeeded within the cooldown (the answer is then the current set, and the token an
+    /// unknown key) or the latest fetch failed less than a second ago (the answer is then that
+    /// failure: Frontegg is unreachable, which is no verdict about the token).
     pub(crate) async fn refetch_for_unknown_kid(self: &Arc<Self>, kid: &str) -> Result<Arc<KeySet>, KeyError> {
         let (value, seen) = self.cell.get();
         if self.is_static() {
             return value.ok_or(KeyError::NotLoaded);
         }
-        if let Some(set) = &value {
-            if set.has_kid(kid) {
-                return Ok(set.clone());
-            }
-            let cooling = self.cell.last_attempt().is_some_and(|(at, _)| at.elapsed() < self.cooldown);
-            if cooling {
-                return Ok(set.clone());
-            }
+        if let Some(set) = &value
+            && set.has_kid(kid)
+        {
+            return Ok(set.clone());
         }
         let cooldown = self.cooldown;
         tracing::debug!("unknown kid: refetching the signing keys");
-        self.load(seen, move |last| last.is_none_or(|at| at.elapsed() >= cooldown)).await
+        self.load(seen, move |history| {
+            let cooling = history.last_success.is_some_and(|at| at.elapsed() < cooldown);
+            let failed_just_now = history.last_failure.is_some_and(|at| at.elapsed() < FAILURE_BACKOFF);
+            !cooling && !failed_just_now
+        })
+        .await
     }
 
     async fn load(
         self: &Arc<Self>,
         seen: crate::refresh::Seen,
-        allow: impl FnOnce(Option<Instant>) -> bool,
+        allow: impl FnOnce(&crate::refresh::History) -> bool,
     ) -> Result<Arc<KeySet>, KeyError> {
         let outcome = self
             .cell
@@ -282,35 +307,49 @@ impl KeyCache {
         }
     }
 
-    /// Starts the background refresh once, on the runtime of the first load. It holds a weak
-    /// reference: dropping the last authenticator ends it.
+    /// Starts the background refresh unless it runs, on the current runtime. It holds a weak
+    /// reference (dropping the last authenticator ends it), and it is started again if its
+    /// runtime shuts down (a runtime used only for start-up, a restarted worker).
     fn start_refresher(self: &Arc<Self>) {
-        if self.is_static() || tokio::runtime::Handle::try_current().is_err() {
+        use std::sync::atomic::Ordering;
+        if self.is_static() || self.refresher_running.load(Ordering::Acquire) {
             return;
         }
-        self.refresher.call_once(|| {
-            let weak: Weak<KeyCache> = Arc::downgrade(self);
-            tokio::spawn(async move {
-                loop {
-                    let wait = match weak.upgrade() {
-                        Some(cache) => cache.next_wait(),
-                        None => return,
-                    };
-                    tokio::time::sleep(wait).await;
-                    let Some(cache) = weak.upgrade() else { return };
-                    let (_, seen) = cache.cell.get();
-                    if let Err(e) = cache.load(seen, |_| true).await {
-                        tracing::warn!(error = %e, "background key refresh failed; the last good keys stay in use");
-                    }
+        if tokio::runtime::Handle::try_current().is_err() || self.refresher_running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        /// Clears the flag however the task ends: returned, or dropped with its runtime.
+        struct Running(Weak<KeyCache>);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                if let Some(cache) = self.0.upgrade() {
+                    cache.refresher_running.store(false, std::sync::atomic::Ordering::Release);
                 }
-            });
+            }
+        }
+        // Made outside the task: a task dropped before its first poll still drops what it captured.
+        let running = Running(Arc::downgrade(self));
+        tokio::spawn(async move {
+            let running = running;
+            loop {
+                let wait = match running.0.upgrade() {
+                    Some(cache) => cache.next_wait(),
+                    None => return,
+                };
+                tokio::time::sleep(wait).await;
+                let Some(cache) = running.0.upgrade() else { return };
+                let (_, seen) = cache.cell.get();
+                if let Err(e) = cache.load(seen, |_| true).await {
+                    tracing::warn!(error = %e, "background key refresh failed; the last good keys stay in use");
+                }
+            }
         });
     }
 
     fn next_wait(&self) -> Duration {
-        match self.cell.last_attempt() {
+        match self.cell.history().last_failure {
             // After a failure, retry sooner than the regular schedule.
-            Some((_, true)) => self.refresh_bounds.0.min(Duration::from_secs(30)),
+            Some(_) => self.refresh_bounds.0.min(Duration::from_secs(30)),
             _ => self.next_refresh.lock().map(|d| *d).unwrap_or(self.default_refresh),
         }
     }
@@ -389,6 +428,14 @@ fn max_age(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modulus_bits_are_exact() {
+        assert_eq!(modulus_bits(&[0x00, 0x01]), 1);
+        assert_eq!(modulus_bits(&[0x80, 0x00]), 16);
+        assert_eq!(modulus_bits(&[0x01; 256]), 2041);
+        assert_eq!(modulus_bits(&[]), 0);
+    }
 
     #[test]
     fn cache_control() {

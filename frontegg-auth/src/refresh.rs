@@ -22,51 +22,67 @@ pub(crate) struct RefreshCell<T, E> {
 struct State<T, E> {
     value: Option<T>,
     attempts: u64,
-    last_attempt: Option<Instant>,
-    last_error: Option<E>,
+    last_success: Option<Instant>,
+    /// The error of the latest attempt, when it failed, and when.
+    last_failure: Option<(Instant, E)>,
+}
+
+/// When the cell last fetched successfully, and when its latest attempt failed (if it did).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct History {
+    pub(crate) last_success: Option<Instant>,
+    pub(crate) last_failure: Option<Instant>,
 }
 
 impl<T: Clone, E: Clone> RefreshCell<T, E> {
     pub(crate) fn new(initial: Option<T>) -> Self {
         Self {
-            state: RwLock::new(State { value: initial, attempts: 0, last_attempt: None, last_error: None }),
+            state: RwLock::new(State { value: initial, attempts: 0, last_success: None, last_failure: None }),
             gate: tokio::sync::Mutex::new(()),
         }
     }
 
+    // A poisoned lock only means a panic elsewhere while holding it; the data is plain.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State<T, E>> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The current value, and the marker to pass to [`refresh`](Self::refresh).
     pub(crate) fn get(&self) -> (Option<T>, Seen) {
-        match self.state.read() {
-            Ok(s) => (s.value.clone(), Seen(s.attempts)),
-            // A poisoned lock only means a panic elsewhere while holding it; the data is plain.
-            Err(poisoned) => {
-                let s = poisoned.into_inner();
-                (s.value.clone(), Seen(s.attempts))
-            }
+        let s = self.read();
+        (s.value.clone(), Seen(s.attempts))
+    }
+
+    pub(crate) fn history(&self) -> History {
+        let s = self.read();
+        History { last_success: s.last_success, last_failure: s.last_failure.as_ref().map(|(at, _)| *at) }
+    }
+
+    /// Whether a fetch is under way.
+    pub(crate) fn is_fetching(&self) -> bool {
+        self.gate.try_lock().is_err()
+    }
+
+    /// What the latest attempt left: its error if it failed, else the current value.
+    fn latest(s: &State<T, E>) -> Result<T, E>
+    where
+        E: From<NoValue>,
+    {
+        match (&s.last_failure, &s.value) {
+            (Some((_, e)), _) => Err(e.clone()),
+            (None, Some(v)) => Ok(v.clone()),
+            (None, None) => Err(NoValue.into()),
         }
     }
 
-    /// Changes the current value in place, if there is one.
-    pub(crate) fn update(&self, change: impl FnOnce(&mut T)) {
-        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(value) = s.value.as_mut() {
-            change(value);
-        }
-    }
-
-    /// When the last fetch was attempted, and whether it failed.
-    pub(crate) fn last_attempt(&self) -> Option<(Instant, bool)> {
-        let s = self.state.read().unwrap_or_else(|p| p.into_inner());
-        s.last_attempt.map(|at| (at, s.last_error.is_some()))
-    }
-
-    /// Fetches a new value unless another caller fetched since `seen`, in which case that fetch's
-    /// outcome is returned. `allow` is asked again once the gate is held, so that a cooldown holds
-    /// for callers that queued behind a fetch.
+    /// Fetches a new value, unless another caller fetched since `seen` or `allow` (asked once the
+    /// gate is held, so that a cooldown holds for callers that queued behind a fetch) says no. In
+    /// both of those cases the outcome of the latest attempt is returned: a caller that waited
+    /// for a fetch that failed gets that failure, never a stale value dressed as an answer.
     pub(crate) async fn refresh<F, Fut>(
         &self,
         seen: Seen,
-        allow: impl FnOnce(Option<Instant>) -> bool,
+        allow: impl FnOnce(&History) -> bool,
         fetch: F,
     ) -> Result<T, E>
     where
@@ -76,28 +92,26 @@ impl<T: Clone, E: Clone> RefreshCell<T, E> {
     {
         let _gate = self.gate.lock().await;
         {
-            let s = self.state.read().unwrap_or_else(|p| p.into_inner());
+            let s = self.read();
             let someone_fetched = s.attempts != seen.0;
-            if someone_fetched || !allow(s.last_attempt) {
-                return match (&s.value, &s.last_error) {
-                    (Some(v), _) => Ok(v.clone()),
-                    (None, Some(e)) => Err(e.clone()),
-                    (None, None) => Err(NoValue.into()),
-                };
+            let history =
+                History { last_success: s.last_success, last_failure: s.last_failure.as_ref().map(|(at, _)| *at) };
+            if someone_fetched || !allow(&history) {
+                return Self::latest(&s);
             }
         }
         let outcome = fetch().await;
         let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
         s.attempts += 1;
-        s.last_attempt = Some(Instant::now());
         match outcome {
             Ok(value) => {
                 s.value = Some(value.clone());
-                s.last_error = None;
+                s.last_success = Some(Instant::now());
+                s.last_failure = None;
                 Ok(value)
             }
             Err(error) => {
-                s.last_error = Some(error.clone());
+                s.last_failure = Some((Instant::now(), error.clone()));
                 Err(error)
             }
         }
@@ -150,13 +164,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_refresh_keeps_the_last_value_and_waiters_share_the_failure() {
+    async fn a_failed_refresh_keeps_the_last_value_and_waiters_get_the_failure() {
         let cell = RefreshCell::<u32, Failed>::new(Some(1));
         let (_, seen) = cell.get();
         assert_eq!(cell.refresh(seen, |_| true, || async { Err(Failed) }).await, Err(Failed));
         assert_eq!(cell.get().0, Some(1));
-        // A caller that saw the state before that attempt gets the kept value, without fetching.
-        assert_eq!(cell.refresh(seen, |_| true, || async { unreachable!() }).await, Ok(1));
-        assert!(cell.last_attempt().unwrap().1);
+        // A caller that waited for that attempt gets its failure, without fetching; the value stays.
+        assert_eq!(cell.refresh(seen, |_| true, || async { unreachable!() }).await, Err(Failed));
+        assert!(cell.history().last_failure.is_some());
+        assert_eq!(cell.get().0, Some(1));
+        // A success clears the failure.
+        let (_, seen) = cell.get();
+        assert_eq!(cell.refresh(seen, |_| true, || async { Ok(2) }).await, Ok(2));
+        let history = cell.history();
+        assert!(history.last_failure.is_none() && history.last_success.is_some());
     }
 }

@@ -306,6 +306,70 @@ async fn every_management_endpoint_round_trips() {
 }
 
 #[tokio::test]
+async fn user_rights_never_cross_tenants() {
+    let emulator = Emulator::start().await;
+    emulator.add_user("user-1", "tenant-1", &["admin"], &["reports.read"]);
+    let auth = Authenticator::new(emulator.config().resolve_user_roles(true).build().unwrap()).unwrap();
+    let elsewhere = emulator.user_token().tenant("tenant-2").sign();
+    let identity = auth.authenticate(&Credential::new(CredentialKind::Bearer, elsewhere)).await.unwrap();
+    assert!(identity.roles().is_empty(), "{:?}", identity.roles());
+    assert!(identity.permissions().is_empty(), "{:?}", identity.permissions());
+}
+
+#[tokio::test]
+async fn ids_that_would_change_the_path_are_refused_before_any_call() {
+    let emulator = Emulator::start().await;
+    let auth = emulator.authenticator();
+    let client = auth.client().unwrap();
+    client.roles().create(vec![NewRole::new("reader", "Reader", 1)]).await.unwrap();
+    let before = emulator.calls(Endpoint::Management);
+    for id in ["", ".", ".."] {
+        assert_eq!(client.roles().delete(id).await.unwrap_err(), ApiError::InvalidId);
+        assert_eq!(client.permissions().set_roles(id, &["x"]).await.unwrap_err(), ApiError::InvalidId);
+    }
+    assert_eq!(emulator.calls(Endpoint::Management), before);
+    assert_eq!(emulator.permission_model().2.len(), 1);
+    // An access token whose `sub` is such an id names no access token.
+    let dotted = emulator.token(TokenType::TenantAccess).subject("..").sign();
+    assert_eq!(auth.authenticate(&api_key(&dotted)).await.unwrap_err(), AuthError::Revoked);
+    assert_eq!(emulator.calls(Endpoint::AccessTokenLookup), 0);
+}
+
+#[tokio::test]
+async fn creates_are_not_retried_after_a_5xx_but_reads_are() {
+    let emulator = Emulator::start().await;
+    let client = FronteggClient::new(&emulator.config().build().unwrap()).unwrap();
+    client.permissions().list().await.unwrap();
+    emulator.reset_calls();
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Unavailable);
+    let err = client.permissions().create(vec![NewPermission::new("a.b", "A")]).await.unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(emulator.calls(Endpoint::Management), 1, "a create is sent once");
+    client.permissions().list().await.unwrap_err();
+    assert_eq!(emulator.calls(Endpoint::Management), 1 + 3, "a read is retried twice");
+}
+
+#[tokio::test]
+async fn a_vendor_auth_outage_does_not_stall_requests_while_the_token_is_valid() {
+    let emulator = Emulator::start().await;
+    emulator.set_vendor_token_lifetime(Duration::from_secs(2));
+    let client = FronteggClient::new(&emulator.config().build().unwrap()).unwrap();
+    client.permissions().list().await.unwrap();
+    // Past 80 % of the lifetime, with /auth/vendor down.
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    emulator.set_behaviour(Surface::VendorAuth, Behaviour::Slow(Duration::from_secs(30)));
+    for _ in 0..5 {
+        let started = Instant::now();
+        client.permissions().list().await.unwrap();
+        assert!(started.elapsed() < Duration::from_millis(500), "a request waited {:?}", started.elapsed());
+    }
+    // Back to normal: the next renewal succeeds and requests go on.
+    emulator.set_behaviour(Surface::VendorAuth, Behaviour::Normal);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client.permissions().list().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_management_client_needs_credentials() {
     let config = frontegg_auth::Config::builder().base_url("https://app-x.frontegg.com").build().unwrap();
     assert!(FronteggClient::new(&config).is_err());

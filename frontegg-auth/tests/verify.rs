@@ -368,10 +368,122 @@ async fn the_vendor_configuration_key_source_works_with_credentials_alone() {
         .unwrap();
     assert_eq!(config.key_source(), &KeySource::VendorConfiguration);
     let auth = Authenticator::new(config).unwrap();
+    // Real tokens carry a `kid`; the PEM has none, and serves them all the same.
+    verify(&auth, emulator.user_token().sign()).await.unwrap();
     verify(&auth, emulator.user_token().no_kid().sign()).await.unwrap();
+    assert_eq!(
+        verify(&auth, emulator.user_token().sign_with_foreign_key()).await.unwrap_err(),
+        AuthError::InvalidSignature
+    );
     assert_eq!(emulator.calls(Endpoint::Configuration), 1);
     assert_eq!(emulator.calls(Endpoint::VendorAuth), 1);
     assert_eq!(emulator.calls(Endpoint::Jwks), 0);
+}
+
+#[tokio::test]
+async fn a_rotated_vendor_configuration_key_is_picked_up_through_the_new_kid() {
+    let emulator = Emulator::start().await;
+    let config = frontegg_auth::Config::builder()
+        .gateway_url(emulator.url())
+        .credentials(emulator.client_id(), emulator.api_key())
+        .unknown_kid_cooldown(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let auth = Authenticator::new(config).unwrap();
+    verify(&auth, emulator.user_token().sign()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    emulator.rotate_key();
+    verify(&auth, emulator.user_token().sign()).await.unwrap();
+    assert_eq!(emulator.calls(Endpoint::Configuration), 2);
+}
+
+#[tokio::test]
+async fn a_static_pem_serves_tokens_with_a_kid() {
+    let emulator = Emulator::start().await;
+    let client = frontegg_auth::api::FronteggClient::new(&emulator.config().build().unwrap()).unwrap();
+    drop(client);
+    let pem: serde_json::Value = {
+        let http = reqwest::Client::new();
+        let token: serde_json::Value = http
+            .post(format!("{}/auth/vendor", emulator.url()))
+            .json(&json!({"clientId": emulator.client_id(), "secret": emulator.api_key().expose()}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        http.get(format!("{}/identity/resources/configurations/v1", emulator.url()))
+            .header("x-access-token", token["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    let config = frontegg_auth::Config::builder()
+        .key_source(KeySource::StaticPem(pem["publicKey"].as_str().unwrap().to_owned()))
+        .build()
+        .unwrap();
+    let auth = Authenticator::new(config).unwrap();
+    verify(&auth, emulator.user_token().sign()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_refetch_answers_503_to_everyone_and_starts_no_cooldown() {
+    let emulator = Emulator::start().await;
+    let cooldown = Duration::from_millis(100);
+    let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(cooldown).build().unwrap()).unwrap();
+    verify(&auth, emulator.user_token().sign()).await.unwrap();
+    tokio::time::sleep(cooldown * 2).await;
+    emulator.rotate_key();
+    emulator.set_behaviour(Surface::Jwks, Behaviour::Unavailable);
+    let token = emulator.user_token().sign();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (auth, token) = (auth.clone(), token.clone());
+            tokio::spawn(async move { verify(&auth, token).await })
+        })
+        .collect();
+    for task in tasks {
+        // Frontegg could not be asked: no verdict about the token, for the fetcher and the waiters alike.
+        assert_eq!(task.await.unwrap().unwrap_err(), AuthError::KeysUnavailable);
+    }
+    assert_eq!(emulator.calls(Endpoint::Jwks), 2, "one refetch for the whole burst");
+    // The failure starts no 30 s cooldown: once the JWKS is back, the new key is fetched.
+    emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    verify(&auth, token).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_refresh_restarts_when_its_runtime_ends() {
+    let emulator = Emulator::start().await;
+    emulator.set_jwks_max_age(Some(1));
+    let config = emulator
+        .config()
+        .key_refresh(Duration::from_millis(500), Duration::from_secs(60), Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let auth = Authenticator::new(config).unwrap();
+    // Keys loaded on a start-up runtime that then goes away, taking the refresher with it.
+    let warm = auth.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(warm.ready(Duration::from_secs(5))).unwrap();
+    })
+    .join()
+    .unwrap();
+    assert_eq!(emulator.calls(Endpoint::Jwks), 1);
+    // The next request restarts it on the serving runtime.
+    verify(&auth, emulator.user_token().sign()).await.unwrap();
+    // max-age 1 s: the restarted refresher fetches within about a second (a pooled connection of
+    // the dead runtime may cost it one failed attempt, retried 0.5 s later).
+    let deadline = std::time::Instant::now() + Duration::from_secs(4);
+    while emulator.calls(Endpoint::Jwks) < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(emulator.calls(Endpoint::Jwks) >= 2, "the refresher runs again");
 }
 
 #[tokio::test]

@@ -24,7 +24,6 @@ const MISSING_LAYER: &str = "The Frontegg authentication layer is not installed 
 /// | [`Auth`](Self::Auth) | the error's: 401, 403 or 503 | the core's RFC 6750 answer, [`AuthError::into_response`] |
 /// | [`MissingLayer`](Self::MissingLayer) | 500 | `{"error": "server_error", ...}` |
 /// | [`MissingPathParam`](Self::MissingPathParam) | 500 | `{"error": "server_error", ...}` |
-/// | [`InvalidPathParam`](Self::InvalidPathParam) | 400 | `{"error": "invalid_request", ...}` |
 ///
 /// The 500s are server misconfigurations, never the caller's fault; their messages say what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +42,6 @@ pub enum AuthRejection {
     /// the route has none, or no route matched (the layer was added with `Router::layer`, which
     /// also wraps the fallback, instead of `route_layer`). A server misconfiguration: 500.
     MissingPathParam(String),
-    /// A path parameter is not valid UTF-8 once percent-decoded: 400. Holds axum's description.
-    InvalidPathParam(String),
 }
 
 impl AuthRejection {
@@ -53,7 +50,6 @@ impl AuthRejection {
         match self {
             AuthRejection::Auth(error) => error.status(),
             AuthRejection::MissingLayer | AuthRejection::MissingPathParam(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            AuthRejection::InvalidPathParam(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -84,11 +80,8 @@ impl AuthRejection {
         match self {
             AuthRejection::Auth(error) => error.into_response(),
             _ => {
-                let code = match self.status() {
-                    StatusCode::BAD_REQUEST => "invalid_request",
-                    _ => "server_error",
-                };
-                let mut response = http::Response::new(B::from(frontegg_auth::error_body(code, &self.to_string())));
+                let mut response =
+                    http::Response::new(B::from(frontegg_auth::error_body("server_error", &self.to_string())));
                 *response.status_mut() = self.status();
                 let headers = response.headers_mut();
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -110,7 +103,6 @@ impl fmt::Display for AuthRejection {
                  parameter's name, and add the check with route_layer (with layer, it also wraps the \
                  fallback)"
             ),
-            AuthRejection::InvalidPathParam(description) => f.write_str(description),
         }
     }
 }
@@ -144,7 +136,6 @@ mod tests {
     fn statuses() {
         assert_eq!(AuthRejection::MissingLayer.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(AuthRejection::MissingPathParam("t".into()).status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(AuthRejection::InvalidPathParam("x".into()).status(), StatusCode::BAD_REQUEST);
         assert_eq!(AuthRejection::from(AuthError::MissingCredential).status(), StatusCode::UNAUTHORIZED);
         assert_eq!(AuthRejection::from(AuthError::KeysUnavailable).status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(AuthRejection::MissingLayer.is_misconfiguration());

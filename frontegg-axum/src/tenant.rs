@@ -12,7 +12,7 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use frontegg_auth::{AuthError, Requirement};
+use frontegg_auth::{AuthError, Denied, Requirement};
 
 use crate::extract::identity_from_extensions;
 use crate::rejection::AuthRejection;
@@ -48,7 +48,7 @@ use crate::rejection::AuthRejection;
 /// | an anonymous caller ([`authenticate_optional`](crate::authenticate_optional)) | 401 |
 /// | no authentication layer ran first | 500, [`AuthRejection::MissingLayer`] |
 /// | the route has no such parameter, or no route matched | 500, [`AuthRejection::MissingPathParam`] |
-/// | a path parameter is not UTF-8 once decoded | 400, [`AuthRejection::InvalidPathParam`] |
+/// | a path parameter is not UTF-8 once decoded (it cannot name the caller's tenant) | 403, as a mismatch |
 ///
 /// The comparison is exact, on the percent-decoded value.
 pub fn require_tenant_from_path(param: impl Into<String>) -> TenantFromPathLayer {
@@ -116,14 +116,16 @@ where
     }
 }
 
-/// The identity first (401, 500), then the path (500, 400), then the tenant (403).
+/// The identity first (401, 500), then the path (500), then the tenant (403).
 async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), AuthRejection> {
     let identity =
         identity_from_extensions(&parts.extensions)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?.clone();
     let params = match RawPathParams::from_request_parts(parts, &()).await {
         Ok(params) => params,
+        // Not UTF-8 once decoded: it cannot name the caller's tenant (actix decodes such a
+        // segment lossily and finds the same mismatch).
         Err(rejection) if rejection.status().is_client_error() => {
-            return Err(AuthRejection::InvalidPathParam(rejection.body_text()));
+            return Err(AuthRejection::Auth(AuthError::Forbidden(Denied::wrong_tenant())));
         }
         Err(_) => return Err(AuthRejection::MissingPathParam(param.to_owned())),
     };

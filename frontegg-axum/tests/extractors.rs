@@ -236,11 +236,11 @@ async fn the_tenant_layer_on_a_route_without_the_parameter_is_a_500() {
 }
 
 #[tokio::test]
-async fn a_path_parameter_that_is_not_utf8_is_a_400() {
+async fn a_path_parameter_that_is_not_utf8_is_a_tenant_mismatch() {
     let app = tenant_routes().layer(Extension(alice()));
     let answer = send(&app, "/tenants/%FF/reports", &[]).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert_eq!(answer.json()["error"], "invalid_request");
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.json()["error_description"], "The credential does not belong to this tenant");
 }
 
 #[test]

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// Frontegg could not be reached, or did not answer in time.
     #[error("Frontegg could not be reached: {0}")]
     Transport(String),
+    /// An id that would not stay one path segment: empty, `.` or `..`.
+    #[error("an id must not be empty, \".\" or \"..\"")]
+    InvalidId,
     /// The answer was not what the API documents.
     #[error("Frontegg's answer could not be read: {0}")]
     Decode(String),

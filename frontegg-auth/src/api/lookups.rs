@@ -40,7 +40,10 @@ pub(crate) async fn access_token(gateway: &Gateway, kind: AccessKind, id: &str) 
         AccessKind::Tenant => "tenants",
         AccessKind::User => "users",
     };
-    let url = gateway.url(&format!("/identity/resources/vendor-only/{owner}/access-tokens/v1"), &[id]);
+    // A `sub` that cannot be a path segment names no access token.
+    let Ok(url) = gateway.url(&format!("/identity/resources/vendor-only/{owner}/access-tokens/v1"), &[id]) else {
+        return Ok(Verdict::Refused);
+    };
     let (status, _, body) = gateway.call(ApiRequest::new(Method::GET, url)).await?;
     if status.is_success() {
         let token: AccessToken = serde_json::from_slice(&body).map_err(|e| ApiError::Decode(e.to_string()))?;
@@ -86,7 +89,9 @@ struct UserTenant {
 
 /// `GET vendor-only/users/v1/{userId}`: the user's roles in `tenant_id` and their permissions.
 pub(crate) async fn user(gateway: &Gateway, user_id: &str, tenant_id: Option<&str>) -> Result<Verdict, ApiError> {
-    let url = gateway.url("/identity/resources/vendor-only/users/v1", &[user_id]);
+    let Ok(url) = gateway.url("/identity/resources/vendor-only/users/v1", &[user_id]) else {
+        return Ok(Verdict::Refused);
+    };
     let (status, _, body) = gateway.call(ApiRequest::new(Method::GET, url)).await?;
     if status == StatusCode::NOT_FOUND {
         return Ok(Verdict::Refused);
@@ -95,14 +100,16 @@ pub(crate) async fn user(gateway: &Gateway, user_id: &str, tenant_id: Option<&st
         return Err(status_error(status, &body));
     }
     let user: User = serde_json::from_slice(&body).map_err(|e| ApiError::Decode(e.to_string()))?;
-    // Roles are per tenant: prefer the entry of the token's tenant.
-    let roles = match tenant_id.and_then(|t| user.tenants.iter().find(|ut| ut.tenant_id == t)) {
-        Some(entry) => entry.roles.iter().map(|r| r.key.clone()).collect(),
-        None => user.roles.into_iter().map(|r| r.key).collect(),
+    // The top-level roles and permissions are those of the user's active tenant: they count only
+    // when that is the token's tenant. In another tenant, only that tenant's own roles count, and
+    // no permission can be derived; rights never cross from one tenant to another.
+    let same_tenant = tenant_id.is_none() || user.tenant_id.as_deref() == tenant_id;
+    let tenant_roles = tenant_id.and_then(|t| user.tenants.iter().find(|ut| ut.tenant_id == t));
+    let roles = match (tenant_roles, same_tenant) {
+        (Some(entry), _) => entry.roles.iter().map(|r| r.key.clone()).collect(),
+        (None, true) => user.roles.into_iter().map(|r| r.key).collect(),
+        (None, false) => Vec::new(),
     };
-    Ok(Verdict::Rights {
-        tenant_id: user.tenant_id,
-        roles,
-        permissions: user.permissions.into_iter().map(|p| p.key).collect(),
-    })
+    let permissions = if same_tenant { user.permissions.into_iter().map(|p| p.key).collect() } else { Vec::new() };
+    Ok(Verdict::Rights { tenant_id: user.tenant_id, roles, permissions })
 }

@@ -20,23 +20,23 @@ impl<'a> Permissions<'a> {
 
     /// Every permission.
     pub async fn list(&self) -> Result<Vec<Permission>, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::GET, self.gateway.url(BASE, &[]))).await
+        self.gateway.json(ApiRequest::new(Method::GET, self.gateway.url(BASE, &[])?)).await
     }
 
     /// Creates permissions, in one call.
     pub async fn create(&self, permissions: Vec<NewPermission>) -> Result<Vec<Permission>, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])).json(&permissions)?).await
+        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])?).json(&permissions)?).await
     }
 
     /// Changes a permission.
     pub async fn update(&self, permission_id: &str, update: &PermissionUpdate) -> Result<Permission, ApiError> {
-        let url = self.gateway.url(BASE, &[permission_id]);
+        let url = self.gateway.url(BASE, &[permission_id])?;
         self.gateway.json(ApiRequest::new(Method::PATCH, url).json(update)?).await
     }
 
     /// Deletes a permission.
     pub async fn delete(&self, permission_id: &str) -> Result<(), ApiError> {
-        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[permission_id]))).await
+        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[permission_id])?)).await
     }
 
     /// Gives the permission to these roles (by role id).
@@ -46,7 +46,7 @@ impl<'a> Permissions<'a> {
         struct Body<'b> {
             role_ids: &'b [&'b str],
         }
-        let url = self.gateway.url(BASE, &[permission_id, "roles"]);
+        let url = self.gateway.url(BASE, &[permission_id, "roles"])?;
         self.gateway.json(ApiRequest::new(Method::PUT, url).json(&Body { role_ids })?).await
     }
 
@@ -60,7 +60,7 @@ impl<'a> Permissions<'a> {
             #[serde(rename = "type")]
             kind: AssignmentType,
         }
-        let url = self.gateway.url(BASE, &["classification"]);
+        let url = self.gateway.url(BASE, &["classification"])?;
         let body = Body { permission_ids, kind: assignment };
         self.gateway.no_content(ApiRequest::new(Method::PUT, url).json(&body)?).await
     }

@@ -22,13 +22,13 @@ impl<'a> Roles<'a> {
     /// Every role; with a tenant, that tenant's view (header `frontegg-tenant-id`).
     pub async fn list(&self, tenant_id: Option<&str>) -> Result<Vec<Role>, ApiError> {
         let headers: Vec<(&str, &str)> = tenant_id.map(|t| ("frontegg-tenant-id", t)).into_iter().collect();
-        let request = ApiRequest::new(Method::GET, self.gateway.url(BASE, &[])).headers(&headers);
+        let request = ApiRequest::new(Method::GET, self.gateway.url(BASE, &[])?).headers(&headers);
         self.gateway.json(request).await
     }
 
     /// One page of roles (`GET /resources/roles/v2`).
     pub async fn list_page(&self, query: &RolesQuery) -> Result<RolesPage, ApiError> {
-        let mut url = self.gateway.url("/identity/resources/roles/v2", &[]);
+        let mut url = self.gateway.url("/identity/resources/roles/v2", &[])?;
         {
             let mut pairs = url.query_pairs_mut();
             for (name, value) in query.pairs() {
@@ -43,18 +43,18 @@ impl<'a> Roles<'a> {
 
     /// Creates roles, in one call.
     pub async fn create(&self, roles: Vec<NewRole>) -> Result<Vec<Role>, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])).json(&roles)?).await
+        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])?).json(&roles)?).await
     }
 
     /// Changes a role.
     pub async fn update(&self, role_id: &str, update: &RoleUpdate) -> Result<Role, ApiError> {
-        let url = self.gateway.url(BASE, &[role_id]);
+        let url = self.gateway.url(BASE, &[role_id])?;
         self.gateway.json(ApiRequest::new(Method::PATCH, url).json(update)?).await
     }
 
     /// Deletes a role.
     pub async fn delete(&self, role_id: &str) -> Result<(), ApiError> {
-        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[role_id]))).await
+        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[role_id])?)).await
     }
 
     /// Replaces the role's permissions (by permission id).
@@ -64,7 +64,7 @@ impl<'a> Roles<'a> {
         struct Body<'b> {
             permission_ids: &'b [&'b str],
         }
-        let url = self.gateway.url(BASE, &[role_id, "permissions"]);
+        let url = self.gateway.url(BASE, &[role_id, "permissions"])?;
         self.gateway.json(ApiRequest::new(Method::PUT, url).json(&Body { permission_ids })?).await
     }
 }

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use super::vendor::VendorAuth;
 use crate::config::{Config, ConfigError};
+use crate::secret::TokenString;
 
 /// The longest wait for a rate limit to reset before giving up with [`ApiError::RateLimited`].
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
@@ -60,6 +61,10 @@ impl Gateway {
         &self.inner.http
     }
 
+    pub(crate) fn vendor(&self) -> Option<&VendorAuth> {
+        self.inner.vendor.as_ref()
+    }
+
     pub(crate) fn retries(&self) -> u32 {
         self.inner.retries
     }
@@ -69,8 +74,12 @@ impl Gateway {
     }
 
     /// `{gateway}` plus `path` (which starts with `/`) plus one percent-encoded segment per item
-    /// of `segments`: ids taken from tokens never change the path's shape.
-    pub(crate) fn url(&self, path: &str, segments: &[&str]) -> Url {
+    /// of `segments`: ids never change the path's shape (`/` is encoded; empty, `.` and `..`
+    /// are refused, since URL normalisation would drop them).
+    pub(crate) fn url(&self, path: &str, segments: &[&str]) -> Result<Url, ApiError> {
+        if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
+            return Err(ApiError::InvalidId);
+        }
         let mut url = self.inner.base.clone();
         let prefix = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{prefix}{path}"));
@@ -82,17 +91,23 @@ impl Gateway {
                 s.push(segment);
             }
         }
-        url
+        Ok(url)
     }
 
     /// A call with the vendor token, retried on transient failures.
     #[tracing::instrument(name = "frontegg.api", skip_all, fields(method = %request.method, path = %request.url.path()))]
     pub(crate) async fn call(&self, request: ApiRequest<'_>) -> Result<(StatusCode, HeaderMap, Bytes), ApiError> {
         let vendor = self.inner.vendor.as_ref().ok_or(ApiError::NoCredentials)?;
+        // A create sent twice creates twice: only idempotent calls are retried once sent.
+        let idempotent = matches!(request.method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        let mut rejected: Option<TokenString> = None;
         let mut renewed_after_401 = false;
         let mut attempt = 0;
         loop {
-            let token = vendor.token(self).await?;
+            let token = match rejected.take() {
+                Some(refused) => vendor.replace(self, &refused).await?,
+                None => vendor.token(self).await?,
+            };
             let mut builder = self
                 .inner
                 .http
@@ -109,7 +124,8 @@ impl Gateway {
             let retry_in = match outcome {
                 Err(e) => {
                     let err = ApiError::Transport(describe_transport(&e));
-                    if attempt >= self.inner.retries {
+                    // A connection that never opened carried nothing: safe to retry any call.
+                    if attempt >= self.inner.retries || !(idempotent || e.is_connect()) {
                         return Err(err);
                     }
                     backoff(attempt)
@@ -122,9 +138,9 @@ impl Gateway {
                         CappedError::Transport(t) => ApiError::Transport(t),
                     })?;
                     if status == StatusCode::UNAUTHORIZED && !renewed_after_401 {
-                        // The vendor token may have been revoked or expired early: renew once.
+                        // The vendor token may have been revoked or expired early: replace it once.
                         renewed_after_401 = true;
-                        vendor.invalidate();
+                        rejected = Some(token);
                         continue;
                     }
                     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -141,7 +157,7 @@ impl Gateway {
                         );
                         wait
                     } else if status.is_server_error() {
-                        if attempt >= self.inner.retries {
+                        if attempt >= self.inner.retries || !idempotent {
                             return Err(status_error(status, &body));
                         }
                         backoff(attempt)
@@ -174,7 +190,7 @@ impl Gateway {
     }
 
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str, max_bytes: usize) -> Result<T, ApiError> {
-        let url = self.url(path, &[]);
+        let url = self.url(path, &[])?;
         let (status, _, body) = self.call(ApiRequest::new(Method::GET, url)).await?;
         if !status.is_success() {
             return Err(status_error(status, &body));

@@ -1,5 +1,6 @@
 //! The vendor (environment) token: `POST /auth/vendor`, shared, renewed at 80 % of its lifetime.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
@@ -21,7 +22,11 @@ pub(crate) struct VendorAuth {
     client_id: String,
     api_key: ApiKey,
     cell: RefreshCell<VendorToken, ApiError>,
+    renewing: AtomicBool,
 }
+
+/// After a failed background renewal, the next one waits this long.
+const RENEWAL_BACKOFF: Duration = Duration::from_secs(5);
 
 impl From<NoValue> for ApiError {
     fn from(_: NoValue) -> Self {
@@ -31,42 +36,64 @@ impl From<NoValue> for ApiError {
 
 impl VendorAuth {
     pub(crate) fn new(client_id: String, api_key: ApiKey) -> Self {
-        VendorAuth { client_id, api_key, cell: RefreshCell::new(None) }
+        VendorAuth { client_id, api_key, cell: RefreshCell::new(None), renewing: AtomicBool::new(false) }
     }
 
-    /// The current token; renews it from 80 % of its lifetime on, and keeps using the old one
-    /// while a renewal fails and it has not expired.
+    /// The current token. From 80 % of its lifetime on, a renewal starts in the background and
+    /// requests go on with the current token meanwhile; only a missing or expired token makes a
+    /// request wait (all waiting requests share one renewal).
     pub(crate) async fn token(&self, gateway: &Gateway) -> Result<TokenString, ApiError> {
         let (current, seen) = self.cell.get();
         let now = Instant::now();
-        if let Some(t) = &current
-            && now < t.renew_at
-        {
-            return Ok(t.token.clone());
+        match &current {
+            Some(t) if now < t.renew_at => return Ok(t.token.clone()),
+            Some(t) if now < t.expires_at => {
+                self.renew_in_background(gateway);
+                return Ok(t.token.clone());
+            }
+            _ => {}
         }
-        let outcome = self
-            .cell
-            // Callers that queued behind a renewal share its outcome; nothing else throttles,
-            // so that the first request after an outage succeeds.
-            .refresh(seen, |_| true, || self.fetch(gateway))
-            .await;
-        match outcome {
-            Ok(t) if Instant::now() < t.expires_at => Ok(t.token),
-            Ok(_) => Err(ApiError::Transport("the vendor token expired and could not be renewed".into())),
-            Err(e) => match current {
-                Some(old) if Instant::now() < old.expires_at => {
-                    tracing::warn!(error = %e, "vendor token renewal failed; the current token stays in use");
-                    Ok(old.token)
-                }
-                _ => Err(e),
-            },
-        }
+        self.cell.refresh(seen, |_| true, || self.fetch(gateway)).await.map(|t| t.token)
     }
 
-    /// Forgets the token's freshness so that the next call renews it.
-    pub(crate) fn invalidate(&self) {
-        self.cell.update(|t| {
-            t.renew_at = Instant::now();
+    /// A token other than `rejected`, which the gateway refused (revoked, or expired early).
+    pub(crate) async fn replace(&self, gateway: &Gateway, rejected: &TokenString) -> Result<TokenString, ApiError> {
+        let (current, seen) = self.cell.get();
+        if let Some(t) = current
+            && t.token != *rejected
+            && Instant::now() < t.expires_at
+        {
+            // Another request replaced it already.
+            return Ok(t.token);
+        }
+        self.cell.refresh(seen, |_| true, || self.fetch(gateway)).await.map(|t| t.token)
+    }
+
+    /// Starts one renewal in the background, unless one runs or one failed a moment ago.
+    fn renew_in_background(&self, gateway: &Gateway) {
+        let failed_recently = self.cell.history().last_failure.is_some_and(|at| at.elapsed() < RENEWAL_BACKOFF);
+        if failed_recently || self.cell.is_fetching() || self.renewing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        /// Clears the flag however the task ends: returned, or dropped with its runtime (before its
+        /// first poll included, which is why it is made outside the task).
+        struct Renewing(Gateway);
+        impl Drop for Renewing {
+            fn drop(&mut self) {
+                if let Some(vendor) = self.0.vendor() {
+                    vendor.renewing.store(false, Ordering::Release);
+                }
+            }
+        }
+        let renewing = Renewing(gateway.clone());
+        tokio::spawn(async move {
+            let renewing = renewing;
+            let gateway = &renewing.0;
+            let Some(vendor) = gateway.vendor() else { return };
+            let (_, seen) = vendor.cell.get();
+            if let Err(e) = vendor.cell.refresh(seen, |_| true, || vendor.fetch(gateway)).await {
+                tracing::warn!(error = %e, "vendor token renewal failed; the current token stays in use until it expires");
+            }
         });
     }
 
@@ -84,7 +111,7 @@ impl VendorAuth {
             token: String,
             expires_in: Option<f64>,
         }
-        let url = gateway.url("/auth/vendor", &[]);
+        let url = gateway.url("/auth/vendor", &[])?;
         let body = Credentials { client_id: &self.client_id, secret: self.api_key.expose() };
         let mut attempt = 0u32;
         loop {

@@ -37,8 +37,10 @@ pub(crate) const FOREIGN_KEY: usize = 0;
 pub enum Surface {
     /// `GET /.well-known/jwks.json` (the environment's domain).
     Jwks,
-    /// Everything else: the API gateway.
+    /// Everything else: the API gateway, `/auth/vendor` included.
     Gateway,
+    /// `POST /auth/vendor` alone; while it is [`Behaviour::Normal`] it follows the gateway's.
+    VendorAuth,
 }
 
 /// How a surface answers.
@@ -117,6 +119,7 @@ struct State {
     jwks_max_age: Option<u64>,
     jwks: Behaviour,
     gateway: Behaviour,
+    vendor_auth: Behaviour,
     rate_limited: usize,
     rate_limit_reset: Duration,
     vendor_lifetime: Duration,
@@ -221,6 +224,7 @@ impl Emulator {
                 jwks_max_age: None,
                 jwks: Behaviour::Normal,
                 gateway: Behaviour::Normal,
+                vendor_auth: Behaviour::Normal,
                 rate_limited: 0,
                 rate_limit_reset: Duration::ZERO,
                 vendor_lifetime: Duration::from_secs(3600),
@@ -396,6 +400,7 @@ impl Emulator {
         match surface {
             Surface::Jwks => s.jwks = behaviour,
             Surface::Gateway => s.gateway = behaviour,
+            Surface::VendorAuth => s.vendor_auth = behaviour,
         }
     }
 
@@ -494,7 +499,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         let s = shared.state();
         match surface {
             Surface::Jwks => s.jwks.clone(),
-            Surface::Gateway => s.gateway.clone(),
+            _ if path == "/auth/vendor" && s.vendor_auth != Behaviour::Normal => s.vendor_auth.clone(),
+            _ => s.gateway.clone(),
         }
     };
     if let Some(endpoint) = endpoint_of(&parts.method, &path) {
