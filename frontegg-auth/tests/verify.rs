@@ -11,6 +11,19 @@ fn bearer(token: impl Into<String>) -> Credential {
     Credential::new(CredentialKind::Bearer, token.into())
 }
 
+/// An emulator whose JWKS says `max-age=1`, and an authenticator that honours it.
+async fn refreshing_every_second() -> (Emulator, Authenticator) {
+    let emulator = Emulator::start().await;
+    emulator.set_jwks_max_age(Some(1));
+    let config = emulator
+        .config()
+        .key_refresh(Duration::from_millis(500), Duration::from_secs(60), Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let auth = Authenticator::new(config).unwrap();
+    (emulator, auth)
+}
+
 async fn verify(auth: &Authenticator, token: String) -> Result<frontegg_auth::Identity, AuthError> {
     auth.authenticate(&bearer(token)).await
 }
@@ -146,14 +159,7 @@ async fn a_rotated_key_is_picked_up_without_a_restart() {
 
 #[tokio::test]
 async fn the_background_refresh_follows_max_age_and_keeps_the_last_good_keys_through_an_outage() {
-    let emulator = Emulator::start().await;
-    emulator.set_jwks_max_age(Some(1));
-    let config = emulator
-        .config()
-        .key_refresh(Duration::from_millis(500), Duration::from_secs(60), Duration::from_secs(3600))
-        .build()
-        .unwrap();
-    let auth = Authenticator::new(config).unwrap();
+    let (emulator, auth) = refreshing_every_second().await;
     let token = emulator.user_token().sign();
     verify(&auth, token.clone()).await.unwrap();
     assert_eq!(emulator.calls(Endpoint::Jwks), 1);
@@ -459,14 +465,7 @@ async fn a_failed_refetch_answers_503_to_everyone_and_starts_no_cooldown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_background_refresh_restarts_when_its_runtime_ends() {
-    let emulator = Emulator::start().await;
-    emulator.set_jwks_max_age(Some(1));
-    let config = emulator
-        .config()
-        .key_refresh(Duration::from_millis(500), Duration::from_secs(60), Duration::from_secs(3600))
-        .build()
-        .unwrap();
-    let auth = Authenticator::new(config).unwrap();
+    let (emulator, auth) = refreshing_every_second().await;
     // Keys loaded on a start-up runtime that then goes away, taking the refresher with it.
     let warm = auth.clone();
     std::thread::spawn(move || {
