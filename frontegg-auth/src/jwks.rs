@@ -251,8 +251,9 @@ impl KeyCache {
             self.start_refresher();
             return Ok(set);
         }
-        // Callers that queued behind a load share its outcome: one upstream call at a time.
-        self.load(seen, |_| true).await
+        // Callers that queued behind a load share its outcome: one upstream call at a time, and
+        // after a failure none for a second (those requests get that failure: a 503).
+        self.load(seen, |history| history.last_failure.is_none_or(|at| at.elapsed() >= FAILURE_BACKOFF)).await
     }
 
     /// Called when a token names a `kid` the set does not hold: refetches, unless a fetch
@@ -272,7 +273,9 @@ impl KeyCache {
         let cooldown = self.cooldown;
         tracing::debug!("unknown kid: refetching the signing keys");
         self.load(seen, move |history| {
-            let cooling = history.last_success.is_some_and(|at| at.elapsed() < cooldown);
+            // A success clears `last_failure`: its presence means the latest attempt failed.
+            let cooling =
+                history.last_failure.is_none() && history.last_success.is_some_and(|at| at.elapsed() < cooldown);
             let failed_just_now = history.last_failure.is_some_and(|at| at.elapsed() < FAILURE_BACKOFF);
             !cooling && !failed_just_now
         })
@@ -284,18 +287,20 @@ impl KeyCache {
         seen: crate::refresh::Seen,
         allow: impl FnOnce(&crate::refresh::History) -> bool,
     ) -> Result<Arc<KeySet>, KeyError> {
+        let this = self.clone();
         let outcome = self
             .cell
-            .refresh(seen, allow, || async {
-                let fetched = self.fetch().await?;
-                self.schedule(fetched.max_age);
+            .refresh(seen, allow, move || async move {
+                // Logged here, once per attempt, not once per caller that shares it.
+                let fetched = this
+                    .fetch()
+                    .await
+                    .inspect_err(|e| tracing::warn!(error = %e, "signing keys could not be loaded"))?;
+                this.schedule(fetched.max_age);
                 tracing::info!(keys = fetched.set.len(), "signing keys loaded");
                 Ok(Arc::new(fetched.set))
             })
             .await;
-        if let Err(e) = &outcome {
-            tracing::warn!(error = %e, "signing keys could not be loaded");
-        }
         self.start_refresher();
         outcome
     }
@@ -339,9 +344,8 @@ impl KeyCache {
                 tokio::time::sleep(wait).await;
                 let Some(cache) = running.0.upgrade() else { return };
                 let (_, seen) = cache.cell.get();
-                if let Err(e) = cache.load(seen, |_| true).await {
-                    tracing::warn!(error = %e, "background key refresh failed; the last good keys stay in use");
-                }
+                // A failure was logged by the attempt; the last good keys stay in use.
+                let _ = cache.load(seen, |_| true).await;
             }
         });
     }

@@ -6,7 +6,7 @@
 //! the last good value serving, and waiters must learn the outcome of the fetch they waited for
 //! instead of starting their own.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 /// What a caller saw before it decided to refresh: the attempt counter tells it, once it holds the
@@ -15,8 +15,12 @@ use std::time::Instant;
 pub(crate) struct Seen(u64);
 
 pub(crate) struct RefreshCell<T, E> {
+    inner: Arc<Inner<T, E>>,
+}
+
+struct Inner<T, E> {
     state: RwLock<State<T, E>>,
-    gate: tokio::sync::Mutex<()>,
+    gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 struct State<T, E> {
@@ -34,40 +38,46 @@ pub(crate) struct History {
     pub(crate) last_failure: Option<Instant>,
 }
 
-impl<T: Clone, E: Clone> RefreshCell<T, E> {
-    pub(crate) fn new(initial: Option<T>) -> Self {
-        Self {
-            state: RwLock::new(State { value: initial, attempts: 0, last_success: None, last_failure: None }),
-            gate: tokio::sync::Mutex::new(()),
-        }
+impl<T, E> State<T, E> {
+    fn history(&self) -> History {
+        History { last_success: self.last_success, last_failure: self.last_failure.as_ref().map(|(at, _)| *at) }
     }
+}
 
+impl<T, E> Inner<T, E> {
     // A poisoned lock only means a panic elsewhere while holding it; the data is plain.
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State<T, E>> {
         self.state.read().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+impl<T, E> RefreshCell<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + From<NoValue> + 'static,
+{
+    pub(crate) fn new(initial: Option<T>) -> Self {
+        let state = RwLock::new(State { value: initial, attempts: 0, last_success: None, last_failure: None });
+        Self { inner: Arc::new(Inner { state, gate: Arc::new(tokio::sync::Mutex::new(())) }) }
+    }
 
     /// The current value, and the marker to pass to [`refresh`](Self::refresh).
     pub(crate) fn get(&self) -> (Option<T>, Seen) {
-        let s = self.read();
+        let s = self.inner.read();
         (s.value.clone(), Seen(s.attempts))
     }
 
     pub(crate) fn history(&self) -> History {
-        let s = self.read();
-        History { last_success: s.last_success, last_failure: s.last_failure.as_ref().map(|(at, _)| *at) }
+        self.inner.read().history()
     }
 
     /// Whether a fetch is under way.
     pub(crate) fn is_fetching(&self) -> bool {
-        self.gate.try_lock().is_err()
+        self.inner.gate.try_lock().is_err()
     }
 
     /// What the latest attempt left: its error if it failed, else the current value.
-    fn latest(s: &State<T, E>) -> Result<T, E>
-    where
-        E: From<NoValue>,
-    {
+    fn latest(s: &State<T, E>) -> Result<T, E> {
         match (&s.last_failure, &s.value) {
             (Some((_, e)), _) => Err(e.clone()),
             (None, Some(v)) => Ok(v.clone()),
@@ -79,42 +89,45 @@ impl<T: Clone, E: Clone> RefreshCell<T, E> {
     /// gate is held, so that a cooldown holds for callers that queued behind a fetch) says no. In
     /// both of those cases the outcome of the latest attempt is returned: a caller that waited
     /// for a fetch that failed gets that failure, never a stale value dressed as an answer.
-    pub(crate) async fn refresh<F, Fut>(
+    ///
+    /// The fetch runs in a task of its own that holds the gate until it has stored its outcome:
+    /// a caller that gives up (a client gone, a deadline) cancels neither the fetch nor the
+    /// sharing of its outcome.
+    pub(crate) async fn refresh<Fut>(
         &self,
         seen: Seen,
         allow: impl FnOnce(&History) -> bool,
-        fetch: F,
+        fetch: impl FnOnce() -> Fut,
     ) -> Result<T, E>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        E: From<NoValue>,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let _gate = self.gate.lock().await;
+        let gate = self.inner.gate.clone().lock_owned().await;
         {
-            let s = self.read();
-            let someone_fetched = s.attempts != seen.0;
-            let history =
-                History { last_success: s.last_success, last_failure: s.last_failure.as_ref().map(|(at, _)| *at) };
-            if someone_fetched || !allow(&history) {
+            let s = self.inner.read();
+            if s.attempts != seen.0 || !allow(&s.history()) {
                 return Self::latest(&s);
             }
         }
-        let outcome = fetch().await;
-        let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
-        s.attempts += 1;
-        match outcome {
-            Ok(value) => {
-                s.value = Some(value.clone());
-                s.last_success = Some(Instant::now());
-                s.last_failure = None;
-                Ok(value)
+        let inner = self.inner.clone();
+        let fetching = fetch();
+        let task = tokio::spawn(async move {
+            let _gate = gate;
+            let outcome = fetching.await;
+            let mut s = inner.state.write().unwrap_or_else(|p| p.into_inner());
+            s.attempts += 1;
+            match &outcome {
+                Ok(value) => {
+                    s.value = Some(value.clone());
+                    s.last_success = Some(Instant::now());
+                    s.last_failure = None;
+                }
+                Err(error) => s.last_failure = Some((Instant::now(), error.clone())),
             }
-            Err(error) => {
-                s.last_failure = Some((Instant::now(), error.clone()));
-                Err(error)
-            }
-        }
+            outcome
+        });
+        // The task ends only by finishing, unless its runtime shuts down.
+        task.await.unwrap_or_else(|_| Err(NoValue.into()))
     }
 }
 
@@ -148,7 +161,7 @@ mod tests {
                 cell.refresh(
                     seen,
                     |_| true,
-                    || async {
+                    move || async move {
                         calls.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                         Ok(7)
@@ -160,6 +173,42 @@ mod tests {
         for t in tasks {
             assert_eq!(t.await.unwrap(), Ok(7));
         }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_caller_that_gives_up_cancels_neither_the_fetch_nor_its_sharing() {
+        let cell = Arc::new(RefreshCell::<u32, Failed>::new(None));
+        let calls = Arc::new(AtomicU32::new(0));
+        let (_, seen) = cell.get();
+        let first = {
+            let (cell, calls) = (cell.clone(), calls.clone());
+            tokio::spawn(async move {
+                cell.refresh(
+                    seen,
+                    |_| true,
+                    move || async move {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        Ok(5)
+                    },
+                )
+                .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        first.abort();
+        // A caller that queued behind the aborted one shares the fetch that went on.
+        let counter = calls.clone();
+        let second = cell.refresh(
+            seen,
+            |_| true,
+            move || async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(6)
+            },
+        );
+        assert_eq!(second.await, Ok(5));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 

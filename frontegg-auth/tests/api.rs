@@ -187,6 +187,15 @@ async fn a_429_waits_for_the_reset_and_gives_up_when_it_is_far() {
 }
 
 #[tokio::test]
+async fn a_429_on_the_vendor_token_request_waits_for_the_reset_too() {
+    let emulator = Emulator::start().await;
+    let client = FronteggClient::new(&emulator.config().build().unwrap()).unwrap();
+    emulator.rate_limit(1, Duration::from_millis(200));
+    client.permissions().list().await.unwrap();
+    assert_eq!(emulator.calls(Endpoint::VendorAuth), 2);
+}
+
+#[tokio::test]
 async fn user_roles_are_resolved_through_the_api_when_the_jwt_leaves_them_out() {
     let emulator = Emulator::start().await;
     emulator.add_user("user-1", "tenant-1", &["admin"], &["reports.read"]);

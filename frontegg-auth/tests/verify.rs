@@ -193,7 +193,15 @@ async fn no_key_ever_loaded_answers_503_and_recovers_once_the_jwks_is_back() {
     assert_eq!(err.status(), http::StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(auth.ready(Duration::from_millis(300)).await, Err(AuthError::KeysUnavailable));
 
+    // For a second after a failed load, requests get that failure without asking again: a flood
+    // costs one upstream call per second.
     emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
+    let calls = emulator.calls(Endpoint::Jwks);
+    for _ in 0..100 {
+        assert_eq!(verify(&auth, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable);
+    }
+    assert_eq!(emulator.calls(Endpoint::Jwks), calls);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     verify(&auth, token).await.unwrap();
     assert!(auth.is_ready());
 }
@@ -258,7 +266,8 @@ async fn garbage_and_oversized_jwks_answers_are_refused_without_caching_a_verdic
     emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
     let small = Authenticator::new(emulator.config().max_jwks_bytes(16 * 1024).build().unwrap()).unwrap();
     assert_eq!(verify(&small, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable);
-    // The same answer within the default cap serves.
+    // The same answer within the default cap serves (once the second after the failure is over).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     verify(&auth, token).await.unwrap();
 }
 

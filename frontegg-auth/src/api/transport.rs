@@ -12,7 +12,6 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use super::vendor::VendorAuth;
 use crate::config::{Config, ConfigError};
-use crate::secret::TokenString;
 
 /// The longest wait for a rate limit to reset before giving up with [`ApiError::RateLimited`].
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
@@ -65,10 +64,6 @@ impl Gateway {
         self.inner.vendor.as_ref()
     }
 
-    pub(crate) fn retries(&self) -> u32 {
-        self.inner.retries
-    }
-
     pub(crate) fn has_credentials(&self) -> bool {
         self.inner.vendor.is_some()
     }
@@ -94,61 +89,80 @@ impl Gateway {
         Ok(url)
     }
 
-    /// A call with the vendor token, retried on transient failures.
+    /// A call with the vendor token, retried on transient failures; a 401 replaces the token once.
     #[tracing::instrument(name = "frontegg.api", skip_all, fields(method = %request.method, path = %request.url.path()))]
     pub(crate) async fn call(&self, request: ApiRequest<'_>) -> Result<(StatusCode, HeaderMap, Bytes), ApiError> {
         let vendor = self.inner.vendor.as_ref().ok_or(ApiError::NoCredentials)?;
         // A create sent twice creates twice: only idempotent calls are retried once sent.
         let idempotent = matches!(request.method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
-        let mut rejected: Option<TokenString> = None;
-        let mut renewed_after_401 = false;
+        let mut token = vendor.token(self).await?;
+        let mut replaced = false;
+        loop {
+            let build = || {
+                let mut builder = self
+                    .inner
+                    .http
+                    .request(request.method.clone(), request.url.clone())
+                    .header("x-access-token", token.expose())
+                    .header(http::header::ACCEPT, "application/json");
+                for (name, value) in request.headers {
+                    builder = builder.header(*name, *value);
+                }
+                if let Some(body) = &request.body {
+                    builder = builder.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
+                }
+                builder
+            };
+            let answer = self.send(build, idempotent).await?;
+            if answer.0 == StatusCode::UNAUTHORIZED && !replaced {
+                // The vendor token may have been revoked or expired early: replace it once.
+                replaced = true;
+                token = vendor.replace(self, &token).await?;
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+
+    /// Sends what `build` makes, retrying timeouts, connection errors, 5xx and 429 with
+    /// exponential backoff and jitter (a 429 waits for `X-Rate-Limit-Reset` when it is near).
+    /// A request that may have reached Frontegg is sent again only when `retry_sent`.
+    pub(crate) async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        retry_sent: bool,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), ApiError> {
         let mut attempt = 0;
         loop {
-            let token = match rejected.take() {
-                Some(refused) => vendor.replace(self, &refused).await?,
-                None => vendor.token(self).await?,
-            };
-            let mut builder = self
-                .inner
-                .http
-                .request(request.method.clone(), request.url.clone())
-                .header("x-access-token", token.expose())
-                .header(http::header::ACCEPT, "application/json");
-            for (name, value) in request.headers {
-                builder = builder.header(*name, *value);
-            }
-            if let Some(body) = &request.body {
-                builder = builder.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
-            }
-            let outcome = builder.send().await;
-            let retry_in = match outcome {
+            let last = attempt >= self.inner.retries;
+            let retry_in = match build().send().await {
                 Err(e) => {
-                    let err = ApiError::Transport(describe_transport(&e));
                     // A connection that never opened carried nothing: safe to retry any call.
-                    if attempt >= self.inner.retries || !(idempotent || e.is_connect()) {
-                        return Err(err);
+                    if last || !(retry_sent || e.is_connect()) {
+                        return Err(ApiError::Transport(describe_transport(&e)));
                     }
                     backoff(attempt)
                 }
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    let body = read_capped(response, MAX_API_BYTES).await.map_err(|e| match e {
-                        CappedError::TooLarge => ApiError::Decode("the answer is too large".into()),
-                        CappedError::Transport(t) => ApiError::Transport(t),
-                    })?;
-                    if status == StatusCode::UNAUTHORIZED && !renewed_after_401 {
-                        // The vendor token may have been revoked or expired early: replace it once.
-                        renewed_after_401 = true;
-                        rejected = Some(token);
-                        continue;
-                    }
+                    let body = match read_capped(response, MAX_API_BYTES).await {
+                        Ok(body) => body,
+                        Err(CappedError::TooLarge) => return Err(ApiError::Decode("the answer is too large".into())),
+                        Err(CappedError::Transport(t)) if last || !retry_sent => return Err(ApiError::Transport(t)),
+                        Err(CappedError::Transport(_)) => {
+                            attempt += 1;
+                            tokio::time::sleep(backoff(attempt - 1)).await;
+                            continue;
+                        }
+                    };
                     if status == StatusCode::TOO_MANY_REQUESTS {
+                        // A 429 was not processed: any call may be sent again.
                         let reset = rate_limit_reset(&headers);
                         let wait = reset
                             .map(|at| at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
                             .unwrap_or_else(|| backoff(attempt));
-                        if attempt >= self.inner.retries || wait > MAX_RATE_LIMIT_WAIT {
+                        if last || wait > MAX_RATE_LIMIT_WAIT {
                             return Err(ApiError::RateLimited { reset });
                         }
                         tracing::debug!(
@@ -157,7 +171,7 @@ impl Gateway {
                         );
                         wait
                     } else if status.is_server_error() {
-                        if attempt >= self.inner.retries || !idempotent {
+                        if last || !retry_sent {
                             return Err(status_error(status, &body));
                         }
                         backoff(attempt)

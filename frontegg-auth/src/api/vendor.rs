@@ -7,8 +7,8 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::transport::{Gateway, describe_transport, read_capped, status_error};
-use crate::refresh::{NoValue, RefreshCell};
+use super::transport::{Gateway, status_error};
+use crate::refresh::{NoValue, RefreshCell, Seen};
 use crate::secret::{ApiKey, TokenString};
 
 #[derive(Clone)]
@@ -48,12 +48,20 @@ impl VendorAuth {
         match &current {
             Some(t) if now < t.renew_at => return Ok(t.token.clone()),
             Some(t) if now < t.expires_at => {
-                self.renew_in_background(gateway);
+                self.renew_in_background(gateway, seen);
                 return Ok(t.token.clone());
             }
             _ => {}
         }
-        self.cell.refresh(seen, |_| true, || self.fetch(gateway)).await.map(|t| t.token)
+        self.renew(gateway, seen).await.map(|t| t.token)
+    }
+
+    /// One shared renewal, unless another one happened since `seen`. No failure backoff here: the
+    /// first request after an outage must succeed, and the gate already keeps it to one request
+    /// at a time.
+    async fn renew(&self, gateway: &Gateway, seen: Seen) -> Result<VendorToken, ApiError> {
+        let gateway = gateway.clone();
+        self.cell.refresh(seen, |_| true, move || async move { fetch(&gateway).await }).await
     }
 
     /// A token other than `rejected`, which the gateway refused (revoked, or expired early).
@@ -66,11 +74,11 @@ impl VendorAuth {
             // Another request replaced it already.
             return Ok(t.token);
         }
-        self.cell.refresh(seen, |_| true, || self.fetch(gateway)).await.map(|t| t.token)
+        self.renew(gateway, seen).await.map(|t| t.token)
     }
 
     /// Starts one renewal in the background, unless one runs or one failed a moment ago.
-    fn renew_in_background(&self, gateway: &Gateway) {
+    fn renew_in_background(&self, gateway: &Gateway, seen: Seen) {
         let failed_recently = self.cell.history().last_failure.is_some_and(|at| at.elapsed() < RENEWAL_BACKOFF);
         if failed_recently || self.cell.is_fetching() || self.renewing.swap(true, Ordering::AcqRel) {
             return;
@@ -90,71 +98,53 @@ impl VendorAuth {
             let renewing = renewing;
             let gateway = &renewing.0;
             let Some(vendor) = gateway.vendor() else { return };
-            let (_, seen) = vendor.cell.get();
-            if let Err(e) = vendor.cell.refresh(seen, |_| true, || vendor.fetch(gateway)).await {
+            // `seen` is from when the renewal was decided: if one happened since, none is needed.
+            if let Err(e) = vendor.renew(gateway, seen).await {
                 tracing::warn!(error = %e, "vendor token renewal failed; the current token stays in use until it expires");
             }
         });
     }
+}
 
-    #[tracing::instrument(name = "frontegg.vendor_token", skip_all)]
-    async fn fetch(&self, gateway: &Gateway) -> Result<VendorToken, ApiError> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Credentials<'a> {
-            client_id: &'a str,
-            secret: &'a str,
-        }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Answer {
-            token: String,
-            expires_in: Option<f64>,
-        }
-        let url = gateway.url("/auth/vendor", &[])?;
-        let body = Credentials { client_id: &self.client_id, secret: self.api_key.expose() };
-        let mut attempt = 0u32;
-        loop {
-            let sent = Instant::now();
-            let outcome = gateway.http().post(url.clone()).json(&body).send().await;
-            let transient = match outcome {
-                Err(e) => ApiError::Transport(describe_transport(&e)),
-                Ok(response) => {
-                    let status = response.status();
-                    let bytes = read_capped(response, 64 * 1024)
-                        .await
-                        .map_err(|_| ApiError::Decode("the vendor token answer is unreadable".into()))?;
-                    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                        tracing::error!("Frontegg refused the vendor credentials");
-                        return Err(ApiError::InvalidCredentials);
-                    }
-                    if status.is_success() {
-                        let answer: Answer = serde_json::from_slice(&bytes)
-                            .map_err(|_| ApiError::Decode("the vendor token answer has no token".into()))?;
-                        // Undocumented lifetime: assume a short one when it is missing or odd.
-                        let lifetime = answer
-                            .expires_in
-                            .filter(|s| s.is_finite() && *s > 0.0)
-                            .map_or(Duration::from_secs(300), |s| Duration::from_secs_f64(s.min(30.0 * 86_400.0)));
-                        tracing::debug!(lifetime_s = lifetime.as_secs(), "vendor token obtained");
-                        return Ok(VendorToken {
-                            token: TokenString::new(answer.token),
-                            renew_at: sent + lifetime.mul_f64(0.8),
-                            expires_at: sent + lifetime,
-                        });
-                    }
-                    let err = status_error(status, &bytes);
-                    if !err.is_transient() {
-                        return Err(err);
-                    }
-                    err
-                }
-            };
-            if attempt >= gateway.retries() {
-                return Err(transient);
-            }
-            tokio::time::sleep(super::transport::backoff(attempt)).await;
-            attempt += 1;
-        }
+/// `POST /auth/vendor`, retried on transient failures like every other call.
+#[tracing::instrument(name = "frontegg.vendor_token", skip_all)]
+async fn fetch(gateway: &Gateway) -> Result<VendorToken, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Credentials<'a> {
+        client_id: &'a str,
+        secret: &'a str,
     }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Answer {
+        token: String,
+        expires_in: Option<f64>,
+    }
+    let vendor = gateway.vendor().ok_or(ApiError::NoCredentials)?;
+    let url = gateway.url("/auth/vendor", &[])?;
+    let body = Credentials { client_id: &vendor.client_id, secret: vendor.api_key.expose() };
+    let sent = Instant::now();
+    // Asking for a token twice does no harm: retried even once sent.
+    let (status, _, bytes) = gateway.send(|| gateway.http().post(url.clone()).json(&body), true).await?;
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        tracing::error!("Frontegg refused the vendor credentials");
+        return Err(ApiError::InvalidCredentials);
+    }
+    if !status.is_success() {
+        return Err(status_error(status, &bytes));
+    }
+    let answer: Answer =
+        serde_json::from_slice(&bytes).map_err(|_| ApiError::Decode("the vendor token answer has no token".into()))?;
+    // Undocumented lifetime: assume a short one when it is missing or odd.
+    let lifetime = answer
+        .expires_in
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(300), |s| Duration::from_secs_f64(s.min(30.0 * 86_400.0)));
+    tracing::debug!(lifetime_s = lifetime.as_secs(), "vendor token obtained");
+    Ok(VendorToken {
+        token: TokenString::new(answer.token),
+        renew_at: sent + lifetime.mul_f64(0.8),
+        expires_at: sent + lifetime,
+    })
 }
