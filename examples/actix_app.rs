@@ -23,9 +23,7 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             // Anyone, whatever they send.
             .route("/health", get().to(HttpResponse::Ok))
             // A credential is optional here, but one that is sent must be valid.
-            .service(
-                web::resource("/optional").wrap(Authenticate::optional(auth.clone())).route(web::get().to(optional)),
-            )
+            .service(web::resource("/optional").wrap(Authenticate::optional(auth.clone())).route(get().to(optional)))
             // Every route below needs a valid credential; each states what more it needs.
             .service(
                 web::scope("")

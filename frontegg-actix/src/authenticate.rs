@@ -30,7 +30,7 @@ pub(crate) type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 /// | valid credential | passes, with the identity | passes, with the identity |
 /// | no credential | 401, `WWW-Authenticate: Bearer` | passes, with [`Anonymous`] |
 /// | bad credential (malformed, expired, forged, revoked...) | 401 `invalid_token` | 401 `invalid_token` |
-/// | Frontegg unreachable, no keys cached | 503, `Retry-After` | 503, `Retry-After` |
+/// | Frontegg unreachable and nothing cached answers | 503, `Retry-After` | 503, `Retry-After` |
 /// | CORS preflight, with [`allow_cors_preflight`](Self::allow_cors_preflight) | passes, anonymous ([`Anonymous`]) | passes, anonymous ([`Anonymous`]) |
 ///
 /// A refusal is answered here, as a response (not as an actix-web `Error`), with the core's exact

@@ -136,7 +136,7 @@ impl Authorize {
                 if identity.is_none() && extensions.get::<Anonymous>().is_none() {
                     tracing::error!(
                         "frontegg-actix: `require` found neither an identity nor the anonymous marker: no \
-                         Authenticate middleware ran before it (or it let a CORS preflight through); answering 401"
+                         Authenticate middleware ran before it; answering 401"
                     );
                 }
                 check_request_identity(identity, requirement).map_err(AuthRejection::Auth)

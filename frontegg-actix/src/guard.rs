@@ -53,10 +53,13 @@ pub struct IdentityGuard {
 }
 
 impl IdentityGuard {
-    /// Whether a request with this identity (or none) passes.
-    fn passes(&self, identity: Option<&Identity>) -> bool {
+    /// Whether a request with this identity (or none, `anonymous` telling whether the middleware
+    /// marked it so) passes.
+    fn passes(&self, identity: Option<&Identity>, anonymous: bool) -> bool {
         match (&self.check, identity) {
-            (Check::Anonymous, identity) => identity.is_none(),
+            // Only a request the middleware saw and found anonymous: one it has not seen yet
+            // (wrapped on the same resource, it runs after the guards) is no anonymous caller.
+            (Check::Anonymous, identity) => identity.is_none() && anonymous,
             (_, None) => false,
             (Check::Authenticated, Some(_)) => true,
             (Check::Requirement(requirement), Some(identity)) => requirement.check(identity).is_ok(),
@@ -66,7 +69,8 @@ impl IdentityGuard {
 
 impl Guard for IdentityGuard {
     fn check(&self, ctx: &GuardContext<'_>) -> bool {
-        self.passes(ctx.req_data().get::<Identity>())
+        let data = ctx.req_data();
+        self.passes(data.get::<Identity>(), data.get::<frontegg_auth::Anonymous>().is_some())
     }
 }
 
@@ -76,8 +80,8 @@ pub fn authenticated() -> IdentityGuard {
 }
 
 /// Passes requests *without* a verified identity: anonymous callers of an
-/// [optional](crate::Authenticate::optional) middleware (and requests no authentication
-/// middleware saw).
+/// [optional](crate::Authenticate::optional) middleware. A request no authentication middleware
+/// saw does not pass.
 pub fn anonymous() -> IdentityGuard {
     IdentityGuard { check: Check::Anonymous }
 }
@@ -127,4 +131,17 @@ pub fn any_roles<I: IntoIterator<Item = S>, S: Into<String>>(keys: I) -> Identit
 /// Passes identities of this tenant (`tenantId`).
 pub fn tenant(tenant_id: impl Into<String>) -> IdentityGuard {
     requirement(Requirement::tenant(tenant_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anonymous_means_seen_by_the_middleware_and_found_anonymous() {
+        assert!(anonymous().passes(None, true));
+        // No middleware saw the request (yet): not an anonymous caller.
+        assert!(!anonymous().passes(None, false));
+        assert!(!authenticated().passes(None, true));
+    }
 }

@@ -11,8 +11,9 @@
 //! - [`guard`]: route guards on permissions, roles and tenants;
 //! - [`AuthRejection`]: every refusal, answered with the core's RFC 6750 response.
 //!
-//! Every refusal is answered exactly as the core and the other adapters (`frontegg-axum`) answer
-//! it: same status, same headers, same JSON body.
+//! Every refusal of a caller (401, 403, 503) is answered exactly as the core and the other adapter
+//! (`frontegg-axum`) answer it: same status, same headers, same JSON body. The 500s of a
+//! misconfigured server name this crate's own terms.
 //!
 //! # Quick start
 //!
@@ -264,8 +265,8 @@
 //! | no credential where one is needed | 401 | `Bearer` | `unauthorized` |
 //! | malformed, expired, forged, revoked... credential | 401 | `Bearer error="invalid_token", ...` | `invalid_token` |
 //! | a requirement not met | 403 | `Bearer error="insufficient_scope", ...` | `insufficient_scope` |
-//! | Frontegg unreachable, no keys cached (`Retry-After: 5`) | 503 | `Bearer` | `temporarily_unavailable` |
-//! | misconfiguration: no `Authenticate`, unknown path parameter | 500 | none | `server_error` |
+//! | Frontegg unreachable and nothing cached answers (`Retry-After: 5`) | 503 | `Bearer` | `temporarily_unavailable` |
+//! | misconfiguration: no `Authenticate`, unknown path parameter | 500 (but 401 from [`require`], like the core's `RequireLayer`) | none | `server_error` |
 //!
 //! Every body is JSON, `{"error": ..., "error_description": ...}`, with `Cache-Control: no-store`;
 //! none quotes the token. The 401, 403 and 503 are the core's answers ([`AuthError`]), byte for

@@ -242,7 +242,7 @@ pub mod defaults {
     pub const LEEWAY: Duration = Duration::from_secs(10);
     /// The largest token accepted, in bytes.
     pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
-    /// Timeout of every HTTP call to Frontegg.
+    /// Timeout of each HTTP attempt to Frontegg.
     pub const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
     /// After a key refetch, unknown `kid`s do not cause another one for this long.
     pub const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(30);
@@ -371,7 +371,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// Timeout of every HTTP call to Frontegg (default 5 s).
+    /// Timeout of each HTTP attempt to Frontegg (default 5 s). A call makes up to
+    /// 1 + [`api_retries`](Self::api_retries) attempts, with backoff between them.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.http_timeout = Some(timeout);
         self
@@ -398,8 +399,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// How long an access-token lookup (or a user lookup) is cached (default 10 s): the longest
-    /// a revoked access token is still accepted.
+    /// How long an access-token lookup (or a user lookup) is cached (default 10 s, at most an
+    /// hour): the longest a revoked access token is still accepted.
     pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
         self.access_token_ttl = Some(ttl);
         self
@@ -425,7 +426,7 @@ impl ConfigBuilder {
     }
 
     /// Whether a token that verified is remembered (by its SHA-256, at most 60 s, never past its
-    /// `exp`, forgotten whenever the key set changes) so that the next request with the same
+    /// `exp` plus the leeway, forgotten whenever the key set changes) so that the next request with the same
     /// token skips the signature check (default `true`).
     pub fn cache_verified_tokens(mut self, enabled: bool) -> Self {
         self.cache_verified_tokens = Some(enabled);
@@ -541,6 +542,13 @@ impl ConfigBuilder {
         if cache_capacity == 0 {
             return Err(ConfigError::OutOfRange { what: "the cache capacity", reason: "must not be zero" });
         }
+        let access_token_ttl = self.access_token_ttl.unwrap_or(defaults::ACCESS_TOKEN_TTL);
+        if access_token_ttl.is_zero() || access_token_ttl > Duration::from_secs(3600) {
+            return Err(ConfigError::OutOfRange {
+                what: "the access-token TTL",
+                reason: "must be more than zero and at most an hour (it is how long a revoked token is still accepted)",
+            });
+        }
         let resolve_user_roles = self.resolve_user_roles.unwrap_or(false);
         if resolve_user_roles && api_key.is_none() {
             return Err(ConfigError::CredentialsRequired);
@@ -564,7 +572,7 @@ impl ConfigBuilder {
             refresh_bounds,
             default_refresh,
             max_jwks_bytes: self.max_jwks_bytes.unwrap_or(defaults::MAX_JWKS_BYTES).max(1024),
-            access_token_ttl: self.access_token_ttl.unwrap_or(defaults::ACCESS_TOKEN_TTL),
+            access_token_ttl,
             cache_capacity,
             resolve_user_roles,
             api_retries: self.api_retries.unwrap_or(defaults::API_RETRIES),
@@ -645,6 +653,12 @@ mod tests {
             Config::builder().key_source(KeySource::VendorConfiguration).build().unwrap_err(),
             ConfigError::CredentialsRequired
         );
+        for ttl in [Duration::ZERO, Duration::from_secs(3601), Duration::MAX] {
+            assert!(matches!(
+                Config::builder().base_url("https://a.b").access_token_ttl(ttl).build(),
+                Err(ConfigError::OutOfRange { .. })
+            ));
+        }
     }
 
     #[test]

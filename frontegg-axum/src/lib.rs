@@ -18,8 +18,8 @@
 //! Build one [`Authenticator`] at start-up (it caches the signing keys and the API lookups, and
 //! is cheap to clone) and wrap the router in the [`authenticate`] layer. Every request must then
 //! carry a valid `Authorization: Bearer <jwt>` (user and API tokens) or `x-api-key: <jwt>`
-//! (access tokens); the others are answered 401 (or 503 when Frontegg cannot be reached and no
-//! key is cached) by the layer, before any handler runs.
+//! (access tokens); the others are answered 401 (or 503 when Frontegg cannot be reached and nothing
+//! cached answers) by the layer, before any handler runs.
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
@@ -219,7 +219,7 @@
 //! | no credential ([`authenticate`]), or anonymous where an identity is needed | 401, `WWW-Authenticate: Bearer` | layer or extractor |
 //! | malformed, expired, mis-signed, revoked credential | 401, `Bearer error="invalid_token"` | the authentication layer |
 //! | a right or the tenant missing | 403, `Bearer error="insufficient_scope"` | [`require`], [`Require`], [`require_tenant_from_path`] |
-//! | Frontegg unreachable and nothing cached | 503, `Retry-After` | the authentication layer |
+//! | Frontegg unreachable and nothing cached answers (no key loaded yet, a new `kid` whose refetch fails, a failed lookup) | 503, `Retry-After` | the authentication layer |
 //! | no authentication layer ran before an extractor or the tenant layer | 500 | [`AuthRejection::MissingLayer`] |
 //!
 //! The 401, 403 and 503 bodies are the core's JSON `{"error", "error_description"}`
@@ -267,7 +267,7 @@ pub use frontegg_auth::{
 };
 
 /// The authentication layer, for `Router::layer`: every request must carry a valid credential,
-/// else the layer answers 401 (503 when Frontegg cannot be reached and no key is cached). The
+/// else the layer answers 401 (503 when Frontegg cannot be reached and nothing cached answers). The
 /// verified [`Identity`] is what handlers then extract.
 ///
 /// The core's [`AuthenticateLayer::new`]; `.allow_cors_preflight()` lets CORS preflights through.

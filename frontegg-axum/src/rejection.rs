@@ -24,6 +24,7 @@ const MISSING_LAYER: &str = "The Frontegg authentication layer is not installed 
 /// | [`Auth`](Self::Auth) | the error's: 401, 403 or 503 | the core's RFC 6750 answer, [`AuthError::into_response`] |
 /// | [`MissingLayer`](Self::MissingLayer) | 500 | `{"error": "server_error", ...}` |
 /// | [`MissingPathParam`](Self::MissingPathParam) | 500 | `{"error": "server_error", ...}` |
+/// | [`InvalidPath`](Self::InvalidPath) | 400 | `{"error": "invalid_request", ...}` |
 ///
 /// The 500s are server misconfigurations, never the caller's fault; their messages say what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,9 @@ pub enum AuthRejection {
     /// the route has none, or no route matched (the layer was added with `Router::layer`, which
     /// also wraps the fallback, instead of `route_layer`). A server misconfiguration: 500.
     MissingPathParam(String),
+    /// Another path parameter of the route is not UTF-8 once decoded, so the [tenant
+    /// layer](crate::require_tenant_from_path) cannot read its own: 400, with axum's description.
+    InvalidPath(String),
 }
 
 impl AuthRejection {
@@ -50,6 +54,7 @@ impl AuthRejection {
         match self {
             AuthRejection::Auth(error) => error.status(),
             AuthRejection::MissingLayer | AuthRejection::MissingPathParam(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthRejection::InvalidPath(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -80,8 +85,8 @@ impl AuthRejection {
         match self {
             AuthRejection::Auth(error) => error.into_response(),
             _ => {
-                let mut response =
-                    http::Response::new(B::from(frontegg_auth::error_body("server_error", &self.to_string())));
+                let code = if self.status() == StatusCode::BAD_REQUEST { "invalid_request" } else { "server_error" };
+                let mut response = http::Response::new(B::from(frontegg_auth::error_body(code, &self.to_string())));
                 *response.status_mut() = self.status();
                 let headers = response.headers_mut();
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -103,6 +108,7 @@ impl fmt::Display for AuthRejection {
                  parameter's name, and add the check with route_layer (with layer, it also wraps the \
                  fallback)"
             ),
+            AuthRejection::InvalidPath(description) => f.write_str(description),
         }
     }
 }
@@ -136,6 +142,7 @@ mod tests {
     fn statuses() {
         assert_eq!(AuthRejection::MissingLayer.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(AuthRejection::MissingPathParam("t".into()).status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(AuthRejection::InvalidPath("x".into()).status(), StatusCode::BAD_REQUEST);
         assert_eq!(AuthRejection::from(AuthError::MissingCredential).status(), StatusCode::UNAUTHORIZED);
         assert_eq!(AuthRejection::from(AuthError::KeysUnavailable).status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(AuthRejection::MissingLayer.is_misconfiguration());

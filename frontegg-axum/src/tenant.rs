@@ -48,7 +48,8 @@ use crate::rejection::AuthRejection;
 /// | an anonymous caller ([`authenticate_optional`](crate::authenticate_optional)) | 401 |
 /// | no authentication layer ran first | 500, [`AuthRejection::MissingLayer`] |
 /// | the route has no such parameter, or no route matched | 500, [`AuthRejection::MissingPathParam`] |
-/// | a path parameter is not UTF-8 once decoded (it cannot name the caller's tenant) | 403, as a mismatch |
+/// | the tenant parameter is not UTF-8 once decoded (it cannot name the caller's tenant) | 403, as a mismatch |
+/// | another parameter of the route is not UTF-8 (axum then keeps none, so the tenant cannot be checked) | 400, [`AuthRejection::InvalidPath`] |
 ///
 /// The comparison is exact, on the percent-decoded value.
 pub fn require_tenant_from_path(param: impl Into<String>) -> TenantFromPathLayer {
@@ -122,10 +123,15 @@ async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), Auth
         identity_from_extensions(&parts.extensions)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?.clone();
     let params = match RawPathParams::from_request_parts(parts, &()).await {
         Ok(params) => params,
-        // Not UTF-8 once decoded: it cannot name the caller's tenant (actix decodes such a
-        // segment lossily and finds the same mismatch).
-        Err(rejection) if rejection.status().is_client_error() => {
+        // Our parameter is not UTF-8 once decoded: it cannot name the caller's tenant (actix
+        // decodes such a segment lossily and finds the same mismatch).
+        Err(rejection) if rejection.body_text() == format!("Invalid UTF-8 in `{param}`") => {
             return Err(AuthRejection::Auth(AuthError::Forbidden(Denied::wrong_tenant())));
+        }
+        // Another parameter is not UTF-8: axum then keeps none of them, so the tenant cannot be
+        // checked. Refuse as axum would (400); actix, which decodes lossily, checks the tenant.
+        Err(rejection) if rejection.status().is_client_error() => {
+            return Err(AuthRejection::InvalidPath(rejection.body_text()));
         }
         Err(_) => return Err(AuthRejection::MissingPathParam(param.to_owned())),
     };

@@ -169,6 +169,7 @@ fn tenant_routes() -> Router {
     Router::new()
         .route("/tenants/{tenant_id}/reports", get(who))
         .route("/other/{id}", get(who))
+        .route("/tenants/{tenant_id}/files/{name}", get(who))
         .route_layer(require_tenant_from_path("tenant_id"))
 }
 
@@ -187,6 +188,11 @@ async fn the_tenant_of_the_path_must_be_the_credentials() {
     );
     assert_eq!(answer.json()["error"], "insufficient_scope");
     assert_eq!(answer.json()["error_description"], "The credential does not belong to this tenant");
+    // Another parameter that is not UTF-8 leaves the tenant unreadable: refused, 400.
+    let answer = send(&app, "/tenants/t1/files/%FF", &[]).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json()["error"], "invalid_request");
+    assert_eq!(send(&app, "/tenants/t1/files/ok", &[]).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
