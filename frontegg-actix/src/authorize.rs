@@ -92,13 +92,11 @@ enum Check {
 /// | an identity that passes | the wrapped service's | the wrapped service's |
 /// | an identity that fails | 403, the core's `insufficient_scope` answer | 403, the same |
 /// | an anonymous caller ([optional](crate::Authenticate::optional) authentication) | 401, `WWW-Authenticate: Bearer` | 401, the same |
-/// | nothing: no [`Authenticate`](crate::Authenticate) ran before it | **401**, logged as an error | 500, [`AuthRejection::MissingMiddleware`] |
+/// | nothing: no [`Authenticate`](crate::Authenticate) ran before it | 500, [`AuthRejection::MissingMiddleware`] | 500, [`AuthRejection::MissingMiddleware`] |
 /// | no such path parameter | | 500, [`AuthRejection::MissingPathParam`] |
 ///
-/// [`require`] answers exactly as the core's tower `RequireLayer`
-/// ([`check_request_identity`]), which the axum adapter uses: without an identity it answers 401,
-/// whether the caller is anonymous or no authentication ran (a misconfiguration it logs). The
-/// tenant check, like the extractors, tells the two apart. Both fail closed.
+/// [`require`] answers exactly as the core's tower `RequireLayer`, which the axum adapter uses:
+/// 401 for an anonymous caller, 500 (logged) when no authentication ran. Both fail closed.
 ///
 /// Refusals are answered here, as responses with the exact status, headers and body of
 /// [`AuthRejection`]'s `ResponseError`, and the wrapped service is not called.
@@ -136,8 +134,9 @@ impl Authorize {
                 if identity.is_none() && extensions.get::<Anonymous>().is_none() {
                     tracing::error!(
                         "frontegg-actix: `require` found neither an identity nor the anonymous marker: no \
-                         Authenticate middleware ran before it; answering 401"
+                         Authenticate middleware ran before it; answering 500"
                     );
+                    return Err(AuthRejection::MissingMiddleware);
                 }
                 check_request_identity(identity, requirement).map_err(AuthRejection::Auth)
             }

@@ -63,9 +63,8 @@
 //! When nothing put an identity (or the anonymous marker) into the request before an extractor or
 //! [`require_tenant_from_path`], the request is answered **500**
 //! ([`AuthRejection::MissingMiddleware`]) and the misconfiguration logged, rather than treating
-//! the caller as anonymous or blaming them with a 401. [`require`] answers 401 in that case (and
-//! logs it), exactly as the core's tower `RequireLayer` that the other adapters use. Every case
-//! fails closed.
+//! the caller as anonymous or blaming them with a 401. [`require`] does the same, exactly as the
+//! core's tower `RequireLayer` that the other adapter uses. Every case fails closed.
 //!
 //! # The caller in a handler
 //!
@@ -266,7 +265,7 @@
 //! | malformed, expired, forged, revoked... credential | 401 | `Bearer error="invalid_token", ...` | `invalid_token` |
 //! | a requirement not met | 403 | `Bearer error="insufficient_scope", ...` | `insufficient_scope` |
 //! | Frontegg unreachable and nothing cached answers (`Retry-After: 5`) | 503 | `Bearer` | `temporarily_unavailable` |
-//! | misconfiguration: no `Authenticate`, unknown path parameter | 500 (but 401 from [`require`], like the core's `RequireLayer`) | none | `server_error` |
+//! | misconfiguration: no `Authenticate`, unknown path parameter | 500 | none | `server_error` |
 //!
 //! Every body is JSON, `{"error": ..., "error_description": ...}`, with `Cache-Control: no-store`;
 //! none quotes the token. The 401, 403 and 503 are the core's answers ([`AuthError`]), byte for

@@ -1,7 +1,10 @@
 //! Middleware that enforces a [`Requirement`] on the [`Identity`] put there by
 //! [`Authenticate`](crate::Authenticate): [`RequireLayer`], [`Require`], [`RequireFuture`].
 //!
-//! No identity: 401. An identity that fails the requirement: 403, with what was missing.
+//! An anonymous caller (the optional layer's [`Anonymous`]): 401. An identity that fails the
+//! requirement: 403, with what was missing. Neither an identity nor [`Anonymous`]: no
+//! authentication layer ran before this one, a server misconfiguration answered 500 (and logged)
+//! rather than blamed on the caller.
 //!
 //! ```
 //! use frontegg_auth::{AuthenticateLayer, Authenticator, RequireLayer, Requirement};
@@ -24,6 +27,7 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::authenticate::Anonymous;
 use crate::authorize::Requirement;
 use crate::claims::Identity;
 use crate::error::AuthError;
@@ -62,6 +66,20 @@ pub fn check_request_identity(identity: Option<&Identity>, requirement: &Require
     requirement.check(identity).map_err(AuthError::Forbidden)
 }
 
+/// The 500 of a requirement with no authentication layer before it.
+fn missing_layer_response<B: From<Bytes>>() -> Response<B> {
+    let body = crate::error_body(
+        "server_error",
+        "No Frontegg authentication layer ran before this requirement: add AuthenticateLayer outside it",
+    );
+    let mut response = Response::new(B::from(body));
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    let headers = response.headers_mut();
+    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    response
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Require<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -76,7 +94,12 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        match check_request_identity(req.extensions().get::<Identity>(), &self.requirement) {
+        let identity = req.extensions().get::<Identity>();
+        if identity.is_none() && req.extensions().get::<Anonymous>().is_none() {
+            tracing::error!("frontegg: a requirement layer found no authentication layer before it; answering 500");
+            return RequireFuture { state: State::Refused { response: Some(missing_layer_response()) } };
+        }
+        match check_request_identity(identity, &self.requirement) {
             Ok(()) => RequireFuture { state: State::Inner { future: self.inner.call(req) } },
             Err(e) => RequireFuture { state: State::Refused { response: Some(e.into_response()) } },
         }

@@ -219,3 +219,13 @@ async fn requirements_combine_all_any_roles_and_tenants() {
     assert_eq!(neither.missing_roles(), ["owner"]);
     assert_eq!(neither.missing_permissions(), ["billing.read"]);
 }
+
+#[tokio::test]
+async fn a_requirement_without_an_authentication_layer_is_a_500_not_a_401() {
+    let service =
+        ServiceBuilder::new().layer(RequireLayer::new(Requirement::permission("reports.read"))).service_fn(echo);
+    let answer = service.oneshot(request(&[("authorization", "Bearer a.b.c")])).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(json(&answer)["error"], "server_error");
+    assert!(answer.headers().get(header::WWW_AUTHENTICATE).is_none());
+}

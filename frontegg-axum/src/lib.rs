@@ -85,7 +85,7 @@
 //!
 //! [`require`] makes a route layer from a [`Requirement`]: all-of or any-of permissions and
 //! roles (Frontegg's wildcard permissions such as `reports.*` included), a tenant, and their
-//! combinations. No identity: 401; an identity without the right: 403 with an RFC 6750
+//! combinations. An anonymous caller: 401; an identity without the right: 403 with an RFC 6750
 //! `insufficient_scope` answer that names what is missing.
 //!
 //! ```
@@ -109,7 +109,7 @@
 //! **Order matters.** Each `layer` / `route_layer` call wraps what was added before it, and the
 //! outermost layer runs first. The authentication layer must therefore be added *after* the
 //! requirement layers, as above. Added before them, it would run after them: the requirement
-//! would find no identity and every request would be refused.
+//! would find no identity and answer every request 500, naming the misconfiguration.
 //!
 //! # Requirements in handler signatures
 //!
@@ -230,7 +230,7 @@
 //! the [`Identity`](frontegg_auth::Identity) into the request, [`authenticate_optional`] puts it or
 //! the [`Anonymous`] marker. When neither is there, the server is misconfigured; answering 401
 //! would blame the caller, and answering as if anonymous would silently open the route. The
-//! route layer [`require`] (the core's [`RequireLayer`]) answers 401 in that case.
+//! route layer [`require`] (the core's [`RequireLayer`]) answers the same 500.
 //!
 //! # CORS
 //!

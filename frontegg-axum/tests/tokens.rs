@@ -218,13 +218,14 @@ async fn layers_in_the_wrong_order() {
         .route_layer(require_tenant_from_path("tenant_id"));
     assert_missing_layer(&send(&tenant, "/tenants/t1/reports", &[("authorization", &auth)]).await);
 
-    // The core's RequireLayer cannot tell: it answers 401.
+    // The core's RequireLayer tells too: 500.
     let required = Router::new()
         .route("/reports", get(who))
         .layer(authenticate(emulator.authenticator()))
         .route_layer(require(Requirement::permission("reports.read")));
     let answer = send(&required, "/reports", &[("authorization", &auth)]).await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.json()["error"], "server_error");
 
     // No authentication layer at all.
     assert_missing_layer(&send(&Router::new().route("/who", get(who)), "/who", &[("authorization", &auth)]).await);
