@@ -174,6 +174,18 @@ pub fn error_body(code: &str, description: &str) -> Bytes {
     Bytes::from(body.to_string())
 }
 
+/// An answer of this library's shape that is not an [`AuthError`]: `status`, the
+/// [`error_body`], `Content-Type: application/json` and `Cache-Control: no-store`, no challenge.
+/// What a misconfigured server answers (a 500 naming what to fix).
+pub fn error_response<B: From<Bytes>>(status: StatusCode, code: &str, description: &str) -> http::Response<B> {
+    let mut response = http::Response::new(B::from(error_body(code, description)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// Makes text safe inside an RFC 7230 quoted-string: no quotes, backslashes or control characters.
 fn quoted(text: &str) -> String {
     text.chars()

@@ -64,6 +64,6 @@ pub use authorize::{Denied, Requirement};
 pub use claims::{Identity, TokenType};
 pub use config::{Algorithm, Config, ConfigBuilder, ConfigError, KeySource, Region};
 pub use credential::{API_KEY_HEADER, Credential, CredentialKind};
-pub use error::{AuthError, error_body};
+pub use error::{AuthError, error_body, error_response};
 pub use require::{Require, RequireLayer};
 pub use secret::{ApiKey, JwtSecret, TokenString};

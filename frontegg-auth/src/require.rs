@@ -68,16 +68,11 @@ pub fn check_request_identity(identity: Option<&Identity>, requirement: &Require
 
 /// The 500 of a requirement with no authentication layer before it.
 fn missing_layer_response<B: From<Bytes>>() -> Response<B> {
-    let body = crate::error_body(
+    crate::error_response(
+        http::StatusCode::INTERNAL_SERVER_ERROR,
         "server_error",
         "No Frontegg authentication layer ran before this requirement: add AuthenticateLayer outside it",
-    );
-    let mut response = Response::new(B::from(body));
-    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-    let headers = response.headers_mut();
-    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
-    response
+    )
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Require<S>

@@ -4,7 +4,7 @@ use std::fmt;
 
 use axum::body::Bytes;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
+use http::StatusCode;
 
 use frontegg_auth::AuthError;
 
@@ -86,12 +86,7 @@ impl AuthRejection {
             AuthRejection::Auth(error) => error.into_response(),
             _ => {
                 let code = if self.status() == StatusCode::BAD_REQUEST { "invalid_request" } else { "server_error" };
-                let mut response = http::Response::new(B::from(frontegg_auth::error_body(code, &self.to_string())));
-                *response.status_mut() = self.status();
-                let headers = response.headers_mut();
-                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                response
+                frontegg_auth::error_response(self.status(), code, &self.to_string())
             }
         }
     }
