@@ -2,11 +2,14 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use jsonwebtoken::Algorithm;
 use reqwest::Url;
 
+use crate::clock::Clock;
+use crate::keys::{KeySet, KeySetError};
 use crate::secret::{ApiKey, JwtSecret};
 
 /// A Frontegg API gateway region: the typed alternative to [`ConfigBuilder::gateway_url`].
@@ -65,7 +68,7 @@ impl fmt::Debug for KeySource {
 }
 
 /// A configuration that cannot work, reported by [`ConfigBuilder::build`] rather than at the first request.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// Neither a base URL, credentials nor a static key: there is nowhere to get signing keys from.
@@ -97,9 +100,10 @@ pub enum ConfigError {
     /// The algorithm list is empty or names one this library does not verify.
     #[error("unsupported algorithm configuration: {0}")]
     Algorithms(String),
-    /// The static key does not parse.
+    /// The static key cannot serve: the key cache would refuse it (not RSA, broken, shorter
+    /// than 2048 bits, a JWKS without a usable key).
     #[error("the static key cannot be used: {0}")]
-    StaticKey(String),
+    StaticKey(#[source] KeySetError),
     /// A value out of its range.
     #[error("{what} {reason}")]
     OutOfRange {
@@ -109,8 +113,8 @@ pub enum ConfigError {
         reason: &'static str,
     },
     /// The HTTP client could not be set up (TLS roots, for instance).
-    #[error("the HTTP client cannot be built: {0}")]
-    Http(String),
+    #[error("the HTTP client cannot be built")]
+    Http(#[source] Arc<reqwest::Error>),
     /// An environment variable holds something unusable.
     #[error("environment variable {name}: {reason}")]
     Env {
@@ -141,6 +145,8 @@ pub struct Config {
     pub(crate) client_id: Option<String>,
     pub(crate) api_key: Option<ApiKey>,
     pub(crate) key_source: KeySource,
+    /// The static key source, parsed once by [`ConfigBuilder::build`].
+    pub(crate) static_keys: Option<Arc<KeySet>>,
     pub(crate) issuer: Option<String>,
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway: Duration,
@@ -158,6 +164,7 @@ pub struct Config {
     pub(crate) resolve_user_roles: bool,
     pub(crate) api_retries: u32,
     pub(crate) cache_verified_tokens: bool,
+    pub(crate) clock: Clock,
 }
 
 impl Config {
@@ -233,6 +240,7 @@ pub struct ConfigBuilder {
     resolve_user_roles: Option<bool>,
     api_retries: Option<u32>,
     cache_verified_tokens: Option<bool>,
+    clock: Option<Clock>,
 }
 
 /// Defaults, in one place so that the docs and the code agree.
@@ -244,7 +252,7 @@ pub mod defaults {
     pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
     /// Timeout of each HTTP attempt to Frontegg.
     pub const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
-    /// After a key refetch, unknown `kid`s do not cause another one for this long.
+    /// After a refetch caused by an unknown `kid`, other unknown `kid`s cause none for this long.
     pub const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(30);
     /// Bounds applied to a JWKS `Cache-Control: max-age`.
     pub const REFRESH_BOUNDS: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(24 * 3600));
@@ -365,7 +373,7 @@ impl ConfigBuilder {
     }
 
     /// Whether a granted permission containing `*` is a pattern (default `true`, as Frontegg's
-    /// entitlements engine does). See [`crate::authorize`].
+    /// entitlements engine does). See [`crate::requirement`].
     pub fn wildcard_permissions(mut self, enabled: bool) -> Self {
         self.wildcard_permissions = Some(enabled);
         self
@@ -378,8 +386,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// After a key refetch, tokens with an unknown `kid` cause no other refetch for this long
-    /// (default 30 s).
+    /// After a refetch that a token with an unknown `kid` caused, tokens with unknown `kid`s cause
+    /// no other refetch for this long (default 30 s). Start-up and background fetches start no
+    /// cooldown, so a key rotated just after them is accepted on its first token.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = Some(cooldown);
         self
@@ -433,6 +442,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// The clock that requirement checks read the time from (default: the system clock). Tests
+    /// set it to check time-dependent requirements without sleeping.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Checks everything and builds.
     pub fn build(self) -> Result<Config, ConfigError> {
         let base_url = self.base_url.as_deref().map(|u| parse_url("the base URL", u)).transpose()?;
@@ -453,26 +469,22 @@ impl ConfigBuilder {
             (None, None, Some(_)) => KeySource::VendorConfiguration,
             (None, None, None) => return Err(ConfigError::NoKeySource),
         };
-        match &key_source {
+        // Static keys are parsed here, once, by the parser the key cache uses: a key it would
+        // refuse fails the build instead of answering 503 forever.
+        let static_keys = match &key_source {
             KeySource::Jwks(url) => {
                 parse_url("the JWKS URL", url)?;
+                None
             }
             KeySource::VendorConfiguration if api_key.is_none() => {
                 return Err(ConfigError::CredentialsRequired);
             }
-            KeySource::StaticPem(pem) => {
-                jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes())
-                    .map_err(|e| ConfigError::StaticKey(e.to_string()))?;
-            }
+            KeySource::VendorConfiguration => None,
+            KeySource::StaticPem(pem) => Some(Arc::new(KeySet::from_pem(pem).map_err(ConfigError::StaticKey)?)),
             KeySource::StaticJwks(json) => {
-                let set = crate::jwks::KeySet::from_jwks(json.as_bytes())
-                    .map_err(|e| ConfigError::StaticKey(e.to_string()))?;
-                if set.is_empty() {
-                    return Err(ConfigError::StaticKey("the JWKS holds no usable RSA signing key".into()));
-                }
+                Some(Arc::new(KeySet::from_jwks(json.as_bytes()).map_err(ConfigError::StaticKey)?))
             }
-            KeySource::VendorConfiguration => {}
-        }
+        };
 
         let issuer = match self.issuer {
             Some(explicit) => explicit.map(|i| i.trim_end_matches('/').to_owned()),
@@ -560,6 +572,7 @@ impl ConfigBuilder {
             client_id,
             api_key,
             key_source,
+            static_keys,
             issuer,
             audiences: self.audiences,
             leeway,
@@ -577,6 +590,7 @@ impl ConfigBuilder {
             resolve_user_roles,
             api_retries: self.api_retries.unwrap_or(defaults::API_RETRIES),
             cache_verified_tokens: self.cache_verified_tokens.unwrap_or(true),
+            clock: self.clock.unwrap_or_default(),
         })
     }
 }
@@ -629,14 +643,14 @@ mod tests {
 
     #[test]
     fn wrong_configurations_fail_at_build() {
-        assert_eq!(Config::builder().build().unwrap_err(), ConfigError::NoKeySource);
+        assert!(matches!(Config::builder().build(), Err(ConfigError::NoKeySource)));
         assert!(matches!(
             Config::builder().base_url("http://auth.example.com").build(),
             Err(ConfigError::InsecureUrl { .. })
         ));
         assert!(matches!(Config::builder().base_url("not a url").build(), Err(ConfigError::InvalidUrl { .. })));
         assert!(Config::builder().base_url("http://127.0.0.1:9").build().is_ok());
-        assert_eq!(Config::builder().credentials("id", "").build().unwrap_err(), ConfigError::IncompleteCredentials);
+        assert!(matches!(Config::builder().credentials("id", "").build(), Err(ConfigError::IncompleteCredentials)));
         assert!(matches!(
             Config::builder().base_url("https://a.b").algorithms([Algorithm::HS256]).build(),
             Err(ConfigError::Algorithms(_))
@@ -647,12 +661,12 @@ mod tests {
         ));
         assert!(matches!(
             Config::builder().key_source(KeySource::StaticPem("nope".into())).build(),
-            Err(ConfigError::StaticKey(_))
+            Err(ConfigError::StaticKey(KeySetError::NotRsaPem))
         ));
-        assert_eq!(
-            Config::builder().key_source(KeySource::VendorConfiguration).build().unwrap_err(),
-            ConfigError::CredentialsRequired
-        );
+        assert!(matches!(
+            Config::builder().key_source(KeySource::VendorConfiguration).build(),
+            Err(ConfigError::CredentialsRequired)
+        ));
         for ttl in [Duration::ZERO, Duration::from_secs(3601), Duration::MAX] {
             assert!(matches!(
                 Config::builder().base_url("https://a.b").access_token_ttl(ttl).build(),

@@ -2,7 +2,7 @@
 
 use http::HeaderMap;
 
-use crate::error::AuthError;
+use crate::error::{AuthError, Malformed};
 use crate::secret::TokenString;
 
 /// The header a credential came in; it decides which token types are accepted.
@@ -65,27 +65,27 @@ impl Credential {
         authorization: impl IntoIterator<Item = &'a [u8]>,
         api_key: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Option<Credential>, AuthError> {
-        let authorization = single(authorization, "send one Authorization header")?;
-        let api_key = single(api_key, "send one x-api-key header")?;
+        let authorization = single(authorization, Malformed::RepeatedAuthorization)?;
+        let api_key = single(api_key, Malformed::RepeatedApiKey)?;
         match (authorization, api_key) {
             (None, None) => Ok(None),
-            (Some(_), Some(_)) => Err(AuthError::Malformed("send either Authorization or x-api-key, not both")),
+            (Some(_), Some(_)) => Err(AuthError::Malformed(Malformed::BothHeaders)),
             (Some(value), None) => {
                 let value = text(value)?;
                 let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
                 if !scheme.eq_ignore_ascii_case("bearer") {
-                    return Err(AuthError::Malformed("the Authorization scheme must be Bearer"));
+                    return Err(AuthError::Malformed(Malformed::NotBearer));
                 }
                 let token = token.trim();
                 if token.is_empty() {
-                    return Err(AuthError::Malformed("the bearer token is empty"));
+                    return Err(AuthError::Malformed(Malformed::EmptyBearer));
                 }
                 Ok(Some(Credential::new(CredentialKind::Bearer, token)))
             }
             (None, Some(value)) => {
                 let token = text(value)?.trim();
                 if token.is_empty() {
-                    return Err(AuthError::Malformed("the x-api-key header is empty"));
+                    return Err(AuthError::Malformed(Malformed::EmptyApiKey));
                 }
                 Ok(Some(Credential::new(CredentialKind::ApiKey, token)))
             }
@@ -95,12 +95,12 @@ impl Credential {
 
 fn single<'a>(
     values: impl IntoIterator<Item = &'a [u8]>,
-    message: &'static str,
+    repeated: Malformed,
 ) -> Result<Option<&'a [u8]>, AuthError> {
     let mut values = values.into_iter();
     let first = values.next();
     if values.next().is_some() {
-        return Err(AuthError::Malformed(message));
+        return Err(AuthError::Malformed(repeated));
     }
     Ok(first)
 }
@@ -109,7 +109,7 @@ fn text(value: &[u8]) -> Result<&str, AuthError> {
     std::str::from_utf8(value)
         .ok()
         .filter(|s| s.bytes().all(|b| b == b' ' || b.is_ascii_graphic()))
-        .ok_or(AuthError::Malformed("the credential holds characters a JWT cannot contain"))
+        .ok_or(AuthError::Malformed(Malformed::BadCharacters))
 }
 
 #[cfg(test)]

@@ -1,30 +1,19 @@
-//! One error type for every refusal, and its HTTP answer (RFC 6750).
+//! [`AuthError`]: why a caller is refused, as kinds rather than text; [`Denied`]: what a failed
+//! requirement lacked. Their HTTP answers are in [`crate::refusal`].
 
-use bytes::Bytes;
-use http::{HeaderName, HeaderValue, StatusCode, header};
+use std::fmt;
 
-use crate::authorize::Denied;
+use crate::api::ApiError;
+use crate::key_cache::KeyError;
 
-/// Why a request was refused. Each variant maps to one HTTP status:
-///
-/// | status | variants |
-/// |---|---|
-/// | 401 | a missing, malformed, expired, mis-signed, revoked or misplaced credential |
-/// | 403 | [`AuthError::Forbidden`]: a good credential without the right |
-/// | 503 | [`AuthError::KeysUnavailable`], [`AuthError::ApiUnavailable`]: Frontegg unreachable, nothing cached |
-///
-/// [`AuthError::into_response`] renders the answer: the status, a `WWW-Authenticate: Bearer`
-/// challenge and a JSON body `{"error", "error_description"}`. Neither ever contains the token or
-/// anything read from it.
+/// Why a credential or a caller was refused. Each variant has one HTTP answer: see the [table of
+/// answers](crate::refusal#answers).
 ///
 /// ```
-/// use frontegg_auth::AuthError;
-/// let err = AuthError::Expired;
-/// assert_eq!(err.status(), http::StatusCode::UNAUTHORIZED);
-/// assert_eq!(
-///     err.www_authenticate(),
-///     r#"Bearer error="invalid_token", error_description="The token has expired""#
-/// );
+/// use frontegg_auth::{AuthError, Refusal};
+/// let refusal = Refusal::from(AuthError::Expired);
+/// assert_eq!(refusal.status(), http::StatusCode::UNAUTHORIZED);
+/// assert_eq!(AuthError::Expired.to_string(), "The token has expired");
 /// ```
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -34,7 +23,7 @@ pub enum AuthError {
     MissingCredential,
     /// The credential is not a well-formed JWT, or its header is unusable.
     #[error("The credential is malformed: {0}")]
-    Malformed(&'static str),
+    Malformed(Malformed),
     /// The token exceeds the configured size.
     #[error("The token is too large")]
     TooLarge,
@@ -59,12 +48,12 @@ pub enum AuthError {
     /// `aud` holds none of the accepted audiences.
     #[error("The token's audience is not accepted")]
     InvalidAudience,
-    /// A required claim is missing or has the wrong type.
+    /// A required claim is missing, or a claim has the wrong type.
     #[error("The token's claims are invalid: {0}")]
-    InvalidClaims(&'static str),
+    InvalidClaims(InvalidClaims),
     /// The token type is unknown, or not accepted in the header it came in.
     #[error("{0}")]
-    WrongTokenType(&'static str),
+    WrongTokenType(WrongTokenType),
     /// The access token is revoked or unknown to Frontegg (or access tokens are disabled).
     #[error("The access token is revoked or unknown")]
     Revoked,
@@ -73,148 +62,159 @@ pub enum AuthError {
     Forbidden(Denied),
     /// No signing key could be loaded and none is cached.
     #[error("The signing keys cannot be loaded")]
-    KeysUnavailable,
+    KeysUnavailable(#[source] KeyError),
     /// The Frontegg API could not answer a lookup and no cached answer stands.
     #[error("The Frontegg API is unavailable")]
-    ApiUnavailable,
+    ApiUnavailable(#[source] ApiError),
 }
 
 impl AuthError {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AuthError::KeysUnavailable | AuthError::ApiUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::UNAUTHORIZED,
-        }
-    }
-
-    /// The error code of the JSON body (and, for 401 and 403, of the challenge).
-    pub fn code(&self) -> &'static str {
-        match self {
-            AuthError::MissingCredential => "unauthorized",
-            AuthError::Forbidden(_) => "insufficient_scope",
-            AuthError::KeysUnavailable | AuthError::ApiUnavailable => "temporarily_unavailable",
-            _ => "invalid_token",
-        }
-    }
-
-    /// The human-readable description of the body and the challenge. It never quotes the token.
-    pub fn description(&self) -> String {
-        self.to_string()
-    }
-
-    /// The `WWW-Authenticate` challenge (RFC 6750 §3).
-    pub fn www_authenticate(&self) -> String {
-        match self {
-            // §3.1: a request without credentials gets no error code.
-            AuthError::MissingCredential => "Bearer".to_owned(),
-            AuthError::KeysUnavailable | AuthError::ApiUnavailable => "Bearer".to_owned(),
-            AuthError::Forbidden(denied) => {
-                let mut out = format!(
-                    "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
-                    quoted(&self.description())
-                );
-                let scope = denied.scope();
-                if !scope.is_empty() {
-                    out.push_str(&format!(", scope=\"{}\"", quoted(&scope)));
-                }
-                out
-            }
-            _ => format!("Bearer error=\"invalid_token\", error_description=\"{}\"", quoted(&self.description())),
-        }
-    }
-
-    /// The JSON body `{"error": ..., "error_description": ...}`.
-    pub fn body(&self) -> Bytes {
-        error_body(self.code(), &self.description())
-    }
-
-    /// The headers of the answer: `Content-Type`, `WWW-Authenticate`, `Cache-Control`, and
-    /// `Retry-After` on 503. Adapters for frameworks with their own header types copy these, so
-    /// that every adapter answers byte for byte the same.
-    pub fn response_headers(&self) -> Vec<(HeaderName, HeaderValue)> {
-        let mut headers = vec![
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ];
-        if let Ok(value) = HeaderValue::from_str(&self.www_authenticate()) {
-            headers.push((header::WWW_AUTHENTICATE, value));
-        }
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            headers.push((header::RETRY_AFTER, HeaderValue::from_static("5")));
-        }
-        headers
-    }
-
-    /// The whole answer, for any body type that can be made from bytes.
-    pub fn into_response<B: From<Bytes>>(&self) -> http::Response<B> {
-        let mut response = http::Response::new(B::from(self.body()));
-        *response.status_mut() = self.status();
-        response.headers_mut().extend(self.response_headers());
-        response
-    }
-
-    /// Whether the answer is 503: the caller may retry.
+    /// Whether Frontegg could not be reached (a 503): the caller may retry.
     pub fn is_unavailable(&self) -> bool {
-        self.status() == StatusCode::SERVICE_UNAVAILABLE
+        matches!(self, AuthError::KeysUnavailable(_) | AuthError::ApiUnavailable(_))
     }
 }
 
-/// The JSON body of every answer of this library, `{"error": code, "error_description": text}`.
-/// Adapters use it for the answers that are theirs alone (a missing layer is a 500), so that
-/// every body has one shape.
-///
-/// ```
-/// let body = frontegg_auth::error_body("server_error", "The \"layer\" is missing");
-/// assert_eq!(body, r#"{"error":"server_error","error_description":"The \"layer\" is missing"}"#);
-/// ```
-pub fn error_body(code: &str, description: &str) -> Bytes {
-    let body = serde_json::json!({ "error": code, "error_description": description });
-    Bytes::from(body.to_string())
+impl From<Denied> for AuthError {
+    fn from(denied: Denied) -> Self {
+        AuthError::Forbidden(denied)
+    }
 }
 
-/// An answer of this library's shape that is not an [`AuthError`]: `status`, the
-/// [`error_body`], `Content-Type: application/json` and `Cache-Control: no-store`, no challenge.
-/// What a misconfigured server answers (a 500 naming what to fix).
-pub fn error_response<B: From<Bytes>>(status: StatusCode, code: &str, description: &str) -> http::Response<B> {
-    let mut response = http::Response::new(B::from(error_body(code, description)));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+macro_rules! reasons {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// The reason in words, as the answer's description says it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
 
-/// Makes text safe inside an RFC 7230 quoted-string: no quotes, backslashes or control characters.
-fn quoted(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '"' | '\\' => '\'',
-            c if c.is_ascii_graphic() || c == ' ' => c,
-            _ => '?',
-        })
-        .collect()
+reasons! {
+    /// Why a credential is malformed.
+    Malformed {
+        /// `Authorization` was sent more than once.
+        RepeatedAuthorization => "send one Authorization header",
+        /// `x-api-key` was sent more than once.
+        RepeatedApiKey => "send one x-api-key header",
+        /// Both headers were sent.
+        BothHeaders => "send either Authorization or x-api-key, not both",
+        /// `Authorization` with another scheme than Bearer.
+        NotBearer => "the Authorization scheme must be Bearer",
+        /// `Authorization: Bearer` without a token.
+        EmptyBearer => "the bearer token is empty",
+        /// An empty `x-api-key`.
+        EmptyApiKey => "the x-api-key header is empty",
+        /// Bytes that cannot be part of a JWT.
+        BadCharacters => "the credential holds characters a JWT cannot contain",
+        /// Not three dot-separated parts.
+        NotThreeParts => "a JWT has three dot-separated parts",
+        /// The JOSE header does not decode.
+        BadHeader => "the token header cannot be decoded",
+        /// The JOSE header has `crit`.
+        CriticalHeader => "critical header extensions are not supported",
+        /// The token does not decode otherwise.
+        Undecodable => "the token cannot be decoded",
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+reasons! {
+    /// Why a token's claims are invalid.
+    InvalidClaims {
+        /// A Frontegg claim is missing or has the wrong type.
+        WrongShape => "a claim is missing or has the wrong type",
+        /// `sub` is empty.
+        EmptySubject => "the subject is empty",
+        /// A claim the configuration requires (`exp`, `sub`, `iss`, `aud`) is missing or malformed.
+        MissingRequired => "a required claim is missing or malformed",
+        /// `exp`, `nbf` or `iat` is not a number.
+        TimeClaim => "a time claim is malformed",
+        /// The payload is not a JSON object.
+        NotAnObject => "the claims are not a JSON object",
+        /// A registered claim has the wrong JSON type (RFC 7519 §4.1): `iss`, `sub`, `jti` not a
+        /// string, `aud` not a string or an array of strings, `exp`, `nbf`, `iat` not a number.
+        RegisteredClaimType => "a registered claim has the wrong JSON type",
+    }
+}
 
-    #[test]
-    fn statuses_and_challenges() {
-        let missing = AuthError::MissingCredential;
-        assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(missing.www_authenticate(), "Bearer");
-        let r: http::Response<Bytes> = AuthError::KeysUnavailable.into_response();
-        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
-        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
-        assert_eq!(body["error"], "temporarily_unavailable");
+reasons! {
+    /// Why a token type is refused.
+    WrongTokenType {
+        /// The `type` claim is none of Frontegg's five types, or missing.
+        Unknown => "The token type is not a Frontegg token type",
+        /// An access token in `Authorization: Bearer`.
+        AccessTokenAsBearer => "Access tokens must be sent in the x-api-key header",
+        /// A user or API token in `x-api-key`.
+        BearerTokenAsApiKey => "User and API tokens must be sent in the Authorization header as Bearer",
+        /// An access token, and no credentials are configured to look it up.
+        AccessTokensNotAccepted => "This service does not accept access tokens",
+    }
+}
+
+/// Why a requirement failed. Its `Display` is the description sent to the caller: the required
+/// keys, never anything from the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    pub(crate) message: String,
+    pub(crate) permissions: Vec<String>,
+    pub(crate) roles: Vec<String>,
+    pub(crate) tenant: bool,
+}
+
+impl Denied {
+    /// The refusal of a tenant requirement, for adapters that find the tenant cannot match
+    /// before comparing (a path segment that is not even UTF-8, for instance).
+    pub fn wrong_tenant() -> Denied {
+        Denied {
+            message: "The credential does not belong to this tenant".into(),
+            permissions: Vec::new(),
+            roles: Vec::new(),
+            tenant: true,
+        }
     }
 
-    #[test]
-    fn quoting_removes_what_would_break_the_header() {
-        assert_eq!(quoted("a\"b\\c\n"), "a'b'c?");
+    /// The required permission keys the caller lacks.
+    pub fn missing_permissions(&self) -> &[String] {
+        &self.permissions
+    }
+
+    /// The required role keys the caller lacks.
+    pub fn missing_roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    /// Whether a tenant requirement failed.
+    pub fn tenant_mismatch(&self) -> bool {
+        self.tenant
+    }
+
+    /// The RFC 6750 `scope` attribute: the missing permissions, space separated.
+    pub(crate) fn scope(&self) -> String {
+        self.permissions.join(" ")
+    }
+}
+
+impl std::error::Error for Denied {}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
     }
 }

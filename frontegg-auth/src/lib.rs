@@ -8,9 +8,12 @@
 //! - [`Authenticator`]: verification against cached, rotating signing keys, and access tokens'
 //!   rights resolved through the API, cached;
 //! - [`Identity`]: the verified caller; [`Requirement`]: all-of / any-of permissions and roles,
-//!   tenants, with Frontegg's wildcard permissions;
-//! - [`AuthError`]: every refusal with its HTTP answer (401, 403, 503, RFC 6750 challenge);
-//! - [`AuthenticateLayer`] and [`RequireLayer`]: tower middleware;
+//!   tenants, with Frontegg's wildcard permissions, checked in a [`Context`];
+//! - [`Admission`]: from a request head to the [`Caller`] (identified or anonymous), the one
+//!   decision every adapter calls;
+//! - [`AuthError`]: why a caller is refused; [`Refusal`]: every answer with its HTTP form (the
+//!   [table of answers](refusal#answers));
+//! - [`AuthenticationLayer`] and [`RequirementLayer`]: tower middleware;
 //! - [`api::FronteggClient`]: the permission-model management API;
 //! - `testing` (feature `testing`): a Frontegg emulator on 127.0.0.1 and token minting.
 //!
@@ -20,7 +23,7 @@
 //! # async fn demo(token: String) -> Result<(), Box<dyn std::error::Error>> {
 //! let auth = Authenticator::new(Config::from_env()?)?;
 //! let identity = auth.authenticate(&Credential::new(CredentialKind::Bearer, token)).await?;
-//! identity.satisfies(&Requirement::any_permissions(["reports.read", "reports.*"]))?;
+//! identity.satisfies(&Requirement::any_permissions(["reports.read", "reports.billing"]))?;
 //! println!("{} of tenant {:?}", identity.sub(), identity.tenant_id());
 //! # Ok(()) }
 //! ```
@@ -40,30 +43,46 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod api;
-pub mod authenticate;
-mod authenticator;
-pub mod authorize;
-mod claims;
-pub mod config;
-mod credential;
-mod error;
-mod jwks;
-pub mod markers;
-mod refresh;
-pub mod require;
-mod secret;
-mod verify;
+// The layers, bottom to top: no module imports one above it.
+mod secret; // secrets with a redacted Debug
+mod wildcard; // the wildcard permission rule
+mod clock; // where "now" comes from
+mod keys; // JWKS and PEM into a key set, with every rule a key must pass
+pub mod config; // the configuration, checked once (static keys with the parser above)
+mod refresh; // a shared, single-flight value (key set, vendor token)
+pub mod api; // transport, vendor token, gateway client, management API
+mod key_cache; // fetching keys and the whole rotation policy
+mod context; // what a requirement is checked in besides the identity
+mod identity; // the verified caller
+mod error; // why a caller is refused
+mod credential; // the credential of a request's headers
+mod verify; // signature and claims into an identity
+mod rights; // access-token and user lookups, cached
+pub mod requirement; // requirements and their verdicts
+pub mod markers; // requirements as types
+pub mod refusal; // every answer with its HTTP form
+mod authenticator; // the facade: verification, then rights
+mod caller; // what the authentication step leaves in a request
+mod admission; // from a request head to the caller
+pub mod authentication; // the tower authentication layer
+pub mod authorization; // the tower requirement layer
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use authenticate::{Admission, Anonymous, Authenticate, AuthenticateLayer};
+pub use admission::{Admission, RequestHead};
+pub use authentication::{AuthenticationFuture, AuthenticationLayer, AuthenticationService};
 pub use authenticator::Authenticator;
-pub use authorize::{Denied, Requirement};
-pub use claims::{Identity, TokenType};
+pub use authorization::{RequirementFuture, RequirementLayer, RequirementService};
+pub use caller::Caller;
+pub use clock::Clock;
 pub use config::{Algorithm, Config, ConfigBuilder, ConfigError, KeySource, Region};
+pub use context::Context;
 pub use credential::{API_KEY_HEADER, Credential, CredentialKind};
-pub use error::{AuthError, error_body, error_response};
-pub use require::{Require, RequireLayer};
+pub use error::{AuthError, Denied, InvalidClaims, Malformed, WrongTokenType};
+pub use identity::{Identity, TokenType};
+pub use key_cache::KeyError;
+pub use keys::KeySetError;
+pub use refusal::Refusal;
+pub use requirement::Requirement;
 pub use secret::{ApiKey, JwtSecret, TokenString};

@@ -26,7 +26,7 @@
 
 use std::marker::PhantomData;
 
-use crate::authorize::Requirement;
+use crate::requirement::Requirement;
 
 /// A type that stands for a [`Requirement`]. Made by [`permission!`](crate::permission) and
 /// [`role!`](crate::role), and combined with tuples, [`AllOf`] and [`AnyOf`].

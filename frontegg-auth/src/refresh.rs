@@ -26,21 +26,40 @@ struct Inner<T, E> {
 struct State<T, E> {
     value: Option<T>,
     attempts: u64,
-    last_success: Option<Instant>,
     /// The error of the latest attempt, when it failed, and when.
     last_failure: Option<(Instant, E)>,
 }
 
-/// When the cell last fetched successfully, and when its latest attempt failed (if it did).
+/// When the cell's latest attempt failed, if it did.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct History {
-    pub(crate) last_success: Option<Instant>,
     pub(crate) last_failure: Option<Instant>,
 }
 
 impl<T, E> State<T, E> {
     fn history(&self) -> History {
-        History { last_success: self.last_success, last_failure: self.last_failure.as_ref().map(|(at, _)| *at) }
+        History { last_failure: self.last_failure.as_ref().map(|(at, _)| *at) }
+    }
+}
+
+/// What a caller that holds the gate sees, to decide whether to fetch.
+pub(crate) struct Snapshot<'a, T> {
+    pub(crate) value: Option<&'a T>,
+    pub(crate) history: History,
+    attempts: u64,
+}
+
+impl<T> Snapshot<'_, T> {
+    /// Whether an attempt finished since the caller looked.
+    pub(crate) fn attempted_since(&self, seen: Seen) -> bool {
+        self.attempts != seen.0
+    }
+}
+
+impl Seen {
+    /// The usual decision: fetch unless another caller attempted a fetch since this one looked.
+    pub(crate) fn unchanged<T>(self) -> impl FnOnce(&Snapshot<'_, T>) -> bool {
+        move |snapshot| !snapshot.attempted_since(self)
     }
 }
 
@@ -57,7 +76,7 @@ where
     E: Clone + Send + Sync + From<NoValue> + 'static,
 {
     pub(crate) fn new(initial: Option<T>) -> Self {
-        let state = RwLock::new(State { value: initial, attempts: 0, last_success: None, last_failure: None });
+        let state = RwLock::new(State { value: initial, attempts: 0, last_failure: None });
         Self { inner: Arc::new(Inner { state, gate: Arc::new(tokio::sync::Mutex::new(())) }) }
     }
 
@@ -85,18 +104,17 @@ where
         }
     }
 
-    /// Fetches a new value, unless another caller fetched since `seen` or `allow` (asked once the
-    /// gate is held, so that a cooldown holds for callers that queued behind a fetch) says no. In
-    /// both of those cases the outcome of the latest attempt is returned: a caller that waited
-    /// for a fetch that failed gets that failure, never a stale value dressed as an answer.
+    /// Fetches a new value if `decide`, asked once the gate is held (so that a cooldown holds for
+    /// callers that queued behind a fetch), says so. Otherwise the outcome of the latest attempt
+    /// is returned: a caller that waited for a fetch that failed gets that failure, never a stale
+    /// value dressed as an answer.
     ///
     /// The fetch runs in a task of its own that holds the gate until it has stored its outcome:
     /// a caller that gives up (a client gone, a deadline) cancels neither the fetch nor the
     /// sharing of its outcome.
     pub(crate) async fn refresh<Fut>(
         &self,
-        seen: Seen,
-        allow: impl FnOnce(&History) -> bool,
+        decide: impl FnOnce(&Snapshot<'_, T>) -> bool,
         fetch: impl FnOnce() -> Fut,
     ) -> Result<T, E>
     where
@@ -105,7 +123,8 @@ where
         let gate = self.inner.gate.clone().lock_owned().await;
         {
             let s = self.inner.read();
-            if s.attempts != seen.0 || !allow(&s.history()) {
+            let snapshot = Snapshot { value: s.value.as_ref(), history: s.history(), attempts: s.attempts };
+            if !decide(&snapshot) {
                 return Self::latest(&s);
             }
         }
@@ -119,7 +138,6 @@ where
             match &outcome {
                 Ok(value) => {
                     s.value = Some(value.clone());
-                    s.last_success = Some(Instant::now());
                     s.last_failure = None;
                 }
                 Err(error) => s.last_failure = Some((Instant::now(), error.clone())),
@@ -159,8 +177,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let (_, seen) = cell.get();
                 cell.refresh(
-                    seen,
-                    |_| true,
+                    seen.unchanged(),
                     move || async move {
                         calls.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -185,8 +202,7 @@ mod tests {
             let (cell, calls) = (cell.clone(), calls.clone());
             tokio::spawn(async move {
                 cell.refresh(
-                    seen,
-                    |_| true,
+                    seen.unchanged(),
                     move || async move {
                         calls.fetch_add(1, Ordering::SeqCst);
                         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -201,8 +217,7 @@ mod tests {
         // A caller that queued behind the aborted one shares the fetch that went on.
         let counter = calls.clone();
         let second = cell.refresh(
-            seen,
-            |_| true,
+            seen.unchanged(),
             move || async move {
                 counter.fetch_add(1, Ordering::SeqCst);
                 Ok(6)
@@ -216,16 +231,16 @@ mod tests {
     async fn a_failed_refresh_keeps_the_last_value_and_waiters_get_the_failure() {
         let cell = RefreshCell::<u32, Failed>::new(Some(1));
         let (_, seen) = cell.get();
-        assert_eq!(cell.refresh(seen, |_| true, || async { Err(Failed) }).await, Err(Failed));
+        assert_eq!(cell.refresh(seen.unchanged(), || async { Err(Failed) }).await, Err(Failed));
         assert_eq!(cell.get().0, Some(1));
         // A caller that waited for that attempt gets its failure, without fetching; the value stays.
-        assert_eq!(cell.refresh(seen, |_| true, || async { unreachable!() }).await, Err(Failed));
+        assert_eq!(cell.refresh(seen.unchanged(), || async { unreachable!() }).await, Err(Failed));
         assert!(cell.history().last_failure.is_some());
         assert_eq!(cell.get().0, Some(1));
         // A success clears the failure.
         let (_, seen) = cell.get();
-        assert_eq!(cell.refresh(seen, |_| true, || async { Ok(2) }).await, Ok(2));
+        assert_eq!(cell.refresh(seen.unchanged(), || async { Ok(2) }).await, Ok(2));
         let history = cell.history();
-        assert!(history.last_failure.is_none() && history.last_success.is_some());
+        assert!(history.last_failure.is_none());
     }
 }

@@ -1,35 +1,64 @@
-//! Signature and claim checks. The algorithm comes from the configuration, never from the token:
-//! the token's `alg` is only compared with the allowed list, and each key verifies only its own
-//! family (an RSA public key is never used as an HMAC secret).
+//! Verification: a credential's signature and claims into an [`Identity`].
+//!
+//! The algorithm comes from the configuration, never from the token: the token's `alg` is only
+//! compared with the allowed list, and each key verifies only its own family (an RSA public key
+//! is never used as an HMAC secret). A token that verified is remembered by its exact bytes, so
+//! that the next request with it skips the signature check.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use moka::future::Cache;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::claims::Identity;
 use crate::config::Config;
-use crate::error::AuthError;
-use crate::jwks::KeySet;
+use crate::context::Context;
+use crate::credential::{Credential, CredentialKind};
+use crate::error::{AuthError, InvalidClaims, Malformed, WrongTokenType};
+use crate::identity::{Identity, ShapeError, TokenType};
+use crate::key_cache::KeyCache;
+use crate::keys::KeySet;
 
-/// Pre-built checks, one [`Validation`] per allowed algorithm.
+/// How long a verification is remembered at most; it is also forgotten on any key change.
+const REMEMBERED_TTL: Duration = Duration::from_secs(60);
+
+/// Verifies credentials against the key cache (or the HMAC secret).
 pub(crate) struct Verifier {
+    /// One pre-built [`Validation`] per allowed algorithm.
     validations: Vec<(Algorithm, Validation)>,
     hmac: Option<DecodingKey>,
     max_bytes: usize,
     wildcards: bool,
+    leeway: Duration,
+    context: Context,
+    keys: Arc<KeyCache>,
+    /// Tokens that verified, keyed by their exact bytes: a hit means "these bytes verified".
+    /// foldhash rather than SipHash: the key is the whole token, hashed on every request.
+    remembered: Option<Cache<Box<str>, Remembered, foldhash::fast::RandomState>>,
+}
+
+/// A token that verified: the same bytes verify the same way for as long as the key set that
+/// verified them is current and the token has not expired.
+#[derive(Clone)]
+struct Remembered {
+    identity: Identity,
+    /// The key set that verified it (`None`: the HMAC secret, which never changes).
+    keys: Option<Arc<KeySet>>,
 }
 
 /// What a token's header says, once it passed the first checks.
-pub(crate) struct Checked {
-    pub(crate) alg: Algorithm,
-    pub(crate) kid: Option<String>,
+struct Checked {
+    alg: Algorithm,
+    kid: Option<String>,
 }
 
 impl Verifier {
-    pub(crate) fn new(config: &Config) -> Verifier {
+    pub(crate) fn new(config: &Config, keys: Arc<KeyCache>) -> Verifier {
         let validations = config
             .algorithms
             .iter()
@@ -54,25 +83,87 @@ impl Verifier {
                 (*alg, v)
             })
             .collect();
+        let remembered = config.cache_verified_tokens.then(|| {
+            Cache::builder()
+                .max_capacity(config.cache_capacity)
+                .time_to_live(REMEMBERED_TTL)
+                .build_with_hasher(foldhash::fast::RandomState::default())
+        });
         Verifier {
             validations,
             hmac: config.hs256_secret.as_ref().map(|s| DecodingKey::from_secret(s.expose().as_bytes())),
             max_bytes: config.max_token_bytes,
             wildcards: config.wildcard_permissions,
+            leeway: config.leeway,
+            context: Context::new(config.clock.clone()),
+            keys,
+            remembered,
         }
     }
 
+    /// Verifies a credential: its token, then whether its type may come in its header.
+    pub(crate) async fn verify(&self, credential: &Credential) -> Result<Identity, AuthError> {
+        let token = credential.token().expose();
+        let identity = match self.remembered(token).await {
+            Some(identity) => identity,
+            None => self.verify_token(token).await?,
+        };
+        check_type(credential.kind(), identity.token_type())?;
+        Ok(identity)
+    }
+
+    /// A verification of these exact bytes that still stands: same key set, not expired.
+    async fn remembered(&self, token: &str) -> Option<Identity> {
+        let cache = self.remembered.as_ref()?;
+        if token.len() > self.max_bytes {
+            return None;
+        }
+        let hit = cache.get(token).await?;
+        let keys_current = match &hit.keys {
+            Some(keys) => self.keys.loaded().is_some_and(|current| Arc::ptr_eq(keys, &current)),
+            None => true,
+        };
+        let unexpired = hit.identity.expires_at().is_some_and(|exp| exp + self.leeway > SystemTime::now());
+        (keys_current && unexpired).then_some(hit.identity)
+    }
+
+    async fn verify_token(&self, token: &str) -> Result<Identity, AuthError> {
+        let checked = self.check_header(token)?;
+        let (identity, keys) = if checked.alg == Algorithm::HS256 {
+            let key = self.hmac.as_ref().ok_or(AuthError::AlgorithmNotAllowed)?;
+            (self.verify_with(token, &checked, std::iter::once(key))?, None)
+        } else {
+            let keys = self.keys.current().await.map_err(AuthError::KeysUnavailable)?;
+            match (self.verify_rsa(token, &checked, &keys), &checked.kid) {
+                // A `kid` the set does not hold: the keys may have rotated. The key cache decides
+                // whether to refetch; verify again if the set changed.
+                (Err(e @ (AuthError::UnknownKey | AuthError::InvalidSignature)), Some(kid)) if !keys.has_kid(kid) => {
+                    let fresh = self.keys.refetch_for_unknown_kid(kid).await.map_err(AuthError::KeysUnavailable)?;
+                    if Arc::ptr_eq(&fresh, &keys) {
+                        return Err(e);
+                    }
+                    (self.verify_rsa(token, &checked, &fresh)?, Some(fresh))
+                }
+                (outcome, _) => (outcome?, Some(keys)),
+            }
+        };
+        if let Some(cache) = &self.remembered {
+            cache.insert(Box::from(token), Remembered { identity: identity.clone(), keys }).await;
+        }
+        Ok(identity)
+    }
+
     /// Size, shape and header checks, before any key is looked at.
-    pub(crate) fn check_header(&self, token: &str) -> Result<Checked, AuthError> {
+    fn check_header(&self, token: &str) -> Result<Checked, AuthError> {
         if token.len() > self.max_bytes {
             return Err(AuthError::TooLarge);
         }
         if token.bytes().filter(|b| *b == b'.').count() != 2 {
-            return Err(AuthError::Malformed("a JWT has three dot-separated parts"));
+            return Err(AuthError::Malformed(Malformed::NotThreeParts));
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| header_error(token))?;
         if header.crit.is_some() {
-            return Err(AuthError::Malformed("critical header extensions are not supported"));
+            return Err(AuthError::Malformed(Malformed::CriticalHeader));
         }
         if !self.validations.iter().any(|(alg, _)| *alg == header.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
@@ -80,19 +171,8 @@ impl Verifier {
         Ok(Checked { alg: header.alg, kid: header.kid.filter(|k| !k.is_empty()) })
     }
 
-    /// Whether the token is verified with the configured HMAC secret rather than a key set.
-    pub(crate) fn is_hmac(&self, checked: &Checked) -> bool {
-        checked.alg == Algorithm::HS256
-    }
-
-    /// Verifies with the HMAC secret.
-    pub(crate) fn verify_hmac(&self, token: &str, checked: &Checked) -> Result<Identity, AuthError> {
-        let key = self.hmac.as_ref().ok_or(AuthError::AlgorithmNotAllowed)?;
-        self.verify_with(token, checked, std::iter::once(key))
-    }
-
     /// Verifies with the candidate keys of `keys`: `Err(UnknownKey)` when none fits the `kid`.
-    pub(crate) fn verify_rsa(&self, token: &str, checked: &Checked, keys: &KeySet) -> Result<Identity, AuthError> {
+    fn verify_rsa(&self, token: &str, checked: &Checked, keys: &KeySet) -> Result<Identity, AuthError> {
         self.verify_with(token, checked, keys.candidates(checked.kid.as_deref(), checked.alg).map(|k| &k.key))
     }
 
@@ -111,7 +191,7 @@ impl Verifier {
         let mut outcome = Err(AuthError::UnknownKey);
         for key in keys {
             match jsonwebtoken::decode::<Map<String, Value>>(token, key, validation) {
-                Ok(data) => return Identity::from_claims(data.claims, self.wildcards),
+                Ok(data) => return self.identity(data.claims),
                 Err(e) => {
                     let mapped = map_error(e.kind());
                     // Only a signature mismatch lets the next key try: any other failure is about
@@ -124,6 +204,50 @@ impl Verifier {
             }
         }
         outcome
+    }
+
+    /// Verified claims into an identity, once their registered claims have the right types.
+    fn identity(&self, claims: Map<String, Value>) -> Result<Identity, AuthError> {
+        registered_claim_types(&claims)?;
+        Identity::from_claims(claims, self.wildcards, self.context.clone()).map_err(|e| {
+            AuthError::InvalidClaims(match e {
+                ShapeError::WrongShape => InvalidClaims::WrongShape,
+                ShapeError::EmptySubject => InvalidClaims::EmptySubject,
+            })
+        })
+    }
+}
+
+/// RFC 7519 §4.1: whenever present, and whether or not the configuration checks them, `iss` and
+/// `jti` are strings, `aud` a string or an array of strings, `exp`, `nbf` and `iat` numbers.
+/// (`sub` must be a non-empty string for the identity itself.)
+fn registered_claim_types(claims: &Map<String, Value>) -> Result<(), AuthError> {
+    let is = |name: &str, fits: fn(&Value) -> bool| claims.get(name).is_none_or(fits);
+    let audience = |aud: &Value| match aud {
+        Value::String(_) => true,
+        Value::Array(items) => items.iter().all(Value::is_string),
+        _ => false,
+    };
+    let fits = is("iss", Value::is_string)
+        && is("jti", Value::is_string)
+        && is("aud", audience)
+        && is("exp", Value::is_number)
+        && is("nbf", Value::is_number)
+        && is("iat", Value::is_number);
+    if fits { Ok(()) } else { Err(AuthError::InvalidClaims(InvalidClaims::RegisteredClaimType)) }
+}
+
+/// User and API tokens come in `Authorization: Bearer`, access tokens in `x-api-key`.
+fn check_type(kind: CredentialKind, token_type: &TokenType) -> Result<(), AuthError> {
+    match (kind, token_type) {
+        (_, TokenType::Unknown(_)) => Err(AuthError::WrongTokenType(WrongTokenType::Unknown)),
+        (CredentialKind::Bearer, t) if t.is_access_token() => {
+            Err(AuthError::WrongTokenType(WrongTokenType::AccessTokenAsBearer))
+        }
+        (CredentialKind::ApiKey, t) if !t.is_access_token() => {
+            Err(AuthError::WrongTokenType(WrongTokenType::BearerTokenAsApiKey))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -138,7 +262,7 @@ fn header_error(token: &str) -> AuthError {
         .and_then(|h| h.get("alg").cloned());
     match alg {
         Some(alg @ Value::String(_)) if Algorithm::deserialize(&alg).is_err() => AuthError::AlgorithmNotAllowed,
-        _ => AuthError::Malformed("the token header cannot be decoded"),
+        _ => AuthError::Malformed(Malformed::BadHeader),
     }
 }
 
@@ -152,13 +276,40 @@ fn map_error(kind: &ErrorKind) -> AuthError {
         ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm | ErrorKind::InvalidAlgorithmName => {
             AuthError::AlgorithmNotAllowed
         }
-        ErrorKind::MissingRequiredClaim(_) => AuthError::InvalidClaims("a required claim is missing or malformed"),
-        ErrorKind::InvalidClaimFormat(_) => AuthError::InvalidClaims("a time claim is malformed"),
-        ErrorKind::Json(_) => AuthError::InvalidClaims("the claims are not a JSON object"),
+        ErrorKind::MissingRequiredClaim(_) => AuthError::InvalidClaims(InvalidClaims::MissingRequired),
+        ErrorKind::InvalidClaimFormat(_) => AuthError::InvalidClaims(InvalidClaims::TimeClaim),
+        ErrorKind::Json(_) => AuthError::InvalidClaims(InvalidClaims::NotAnObject),
         // A key that parsed but cannot verify behaves as a key that does not match.
         ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat | ErrorKind::Provider(_) => {
             AuthError::InvalidSignature
         }
-        _ => AuthError::Malformed("the token cannot be decoded"),
+        _ => AuthError::Malformed(Malformed::Undecodable),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_claims_of_the_wrong_type_are_refused() {
+        let ok = serde_json::json!({"iss": "i", "sub": "s", "aud": ["a"], "exp": 1, "nbf": 1.5, "iat": 0, "jti": "j"});
+        assert!(registered_claim_types(ok.as_object().unwrap()).is_ok());
+        for bad in [
+            serde_json::json!({"iss": ["i"]}),
+            serde_json::json!({"iss": null}),
+            serde_json::json!({"aud": {"a": 1}}),
+            serde_json::json!({"aud": ["a", 1]}),
+            serde_json::json!({"exp": "1"}),
+            serde_json::json!({"nbf": true}),
+            serde_json::json!({"iat": []}),
+            serde_json::json!({"jti": 7}),
+        ] {
+            assert_eq!(
+                registered_claim_types(bad.as_object().unwrap()),
+                Err(AuthError::InvalidClaims(InvalidClaims::RegisteredClaimType)),
+                "{bad}"
+            );
+        }
     }
 }

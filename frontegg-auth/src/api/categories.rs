@@ -2,7 +2,7 @@ use http::Method;
 
 use super::error::ApiError;
 use super::models::{Category, CategoryUpdate, NewCategory};
-use super::transport::{ApiRequest, Gateway};
+use super::gateway::{ApiRequest, Gateway};
 
 const BASE: &str = "/identity/resources/permissions/v1/categories";
 

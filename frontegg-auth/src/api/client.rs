@@ -1,7 +1,7 @@
 use super::categories::Categories;
 use super::permissions::Permissions;
 use super::roles::Roles;
-use super::transport::Gateway;
+use super::gateway::Gateway;
 use crate::config::{Config, ConfigError};
 
 /// A typed, async client of Frontegg's permission-model API.
@@ -38,7 +38,7 @@ impl FronteggClient {
         if !config.has_credentials() {
             return Err(ConfigError::CredentialsRequired);
         }
-        Ok(FronteggClient { gateway: Gateway::new(config)? })
+        Ok(FronteggClient { gateway: Gateway::from_config(config)? })
     }
 
     pub(crate) fn from_gateway(gateway: Gateway) -> FronteggClient {

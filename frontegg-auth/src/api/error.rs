@@ -1,3 +1,8 @@
+//! Errors of calls to the Frontegg API, with their sources.
+
+use std::fmt;
+use std::sync::Arc;
+
 use http::StatusCode;
 
 /// A failed call to the Frontegg API.
@@ -25,14 +30,20 @@ pub enum ApiError {
         reset: Option<std::time::SystemTime>,
     },
     /// Frontegg could not be reached, or did not answer in time.
-    #[error("Frontegg could not be reached: {0}")]
-    Transport(String),
+    #[error("Frontegg could not be reached")]
+    Transport(#[source] TransportError),
     /// An id that would not stay one path segment: empty, `.` or `..`.
     #[error("an id must not be empty, \".\" or \"..\"")]
     InvalidId,
+    /// The answer is larger than the cap for its kind.
+    #[error("Frontegg's answer exceeds {max} bytes")]
+    TooLarge {
+        /// The cap, in bytes.
+        max: usize,
+    },
     /// The answer was not what the API documents.
-    #[error("Frontegg's answer could not be read: {0}")]
-    Decode(String),
+    #[error("Frontegg's answer could not be read")]
+    Decode(#[source] DecodeError),
 }
 
 impl ApiError {
@@ -55,4 +66,92 @@ impl ApiError {
             _ => None,
         }
     }
+
+    pub(crate) fn decode(source: serde_json::Error) -> ApiError {
+        ApiError::Decode(DecodeError(Arc::new(source)))
+    }
 }
+
+/// What went wrong on the way to Frontegg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No answer within the timeout.
+    Timeout,
+    /// The connection could not be opened.
+    Connect,
+    /// The answer broke off while it was read.
+    Body,
+    /// The call was dropped before it finished (its runtime shut down).
+    Cancelled,
+    /// Any other failure of the HTTP client.
+    Other,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Timeout => "timed out",
+            TransportKind::Connect => "connection failed",
+            TransportKind::Body => "the answer broke off",
+            TransportKind::Cancelled => "the call was cancelled",
+            TransportKind::Other => "request failed",
+        })
+    }
+}
+
+/// A transport failure: its kind, and the HTTP client's error as the source, stripped of its URL
+/// (which may carry ids). Two transport errors are equal when they are of the same kind.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{kind}")]
+pub struct TransportError {
+    kind: TransportKind,
+    #[source]
+    source: Option<Arc<reqwest::Error>>,
+}
+
+impl TransportError {
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> TransportError {
+        let kind = if error.is_timeout() {
+            TransportKind::Timeout
+        } else if error.is_connect() {
+            TransportKind::Connect
+        } else if error.is_body() || error.is_decode() {
+            TransportKind::Body
+        } else {
+            TransportKind::Other
+        };
+        TransportError { kind, source: Some(Arc::new(error.without_url())) }
+    }
+
+    pub(crate) fn cancelled() -> TransportError {
+        TransportError { kind: TransportKind::Cancelled, source: None }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> TransportKind {
+        self.kind
+    }
+}
+
+impl PartialEq for TransportError {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl Eq for TransportError {}
+
+/// An answer that is not the documented JSON; the source is the JSON parser's error. Two decode
+/// errors are equal when they have the same category of JSON error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the JSON does not have the documented shape")]
+pub struct DecodeError(#[source] Arc<serde_json::Error>);
+
+impl PartialEq for DecodeError {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.classify() == other.0.classify()
+    }
+}
+
+impl Eq for DecodeError {}

@@ -1,5 +1,5 @@
-//! The Frontegg API: the vendor token, access-token and user lookups, and the management of the
-//! permission model ([`FronteggClient`]).
+//! The Frontegg API: the management of the permission model ([`FronteggClient`]), and the
+//! transport, vendor token and gateway client the rest of the crate calls Frontegg through.
 //!
 //! Every call carries the vendor token (`x-access-token`), obtained with the client id and API
 //! key, shared by all callers (one request in flight), and renewed at 80 % of its lifetime.
@@ -10,17 +10,16 @@
 mod categories;
 mod client;
 mod error;
-pub(crate) mod lookups;
+pub(crate) mod gateway;
 mod models;
 mod permissions;
 mod roles;
-mod transport;
+pub(crate) mod transport;
 mod vendor;
 
 pub use categories::Categories;
 pub use client::FronteggClient;
-pub use error::ApiError;
+pub use error::{ApiError, DecodeError, TransportError, TransportKind};
 pub use models::*;
 pub use permissions::Permissions;
 pub use roles::Roles;
-pub(crate) use transport::{CappedError, Gateway, describe_transport, read_capped};

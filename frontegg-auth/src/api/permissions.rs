@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use super::models::{AssignmentType, NewPermission, Permission, PermissionUpdate};
-use super::transport::{ApiRequest, Gateway};
+use super::gateway::{ApiRequest, Gateway};
 
 const BASE: &str = "/identity/resources/permissions/v1";
 

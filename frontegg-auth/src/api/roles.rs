@@ -3,7 +3,7 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use super::models::{NewRole, Role, RoleUpdate, RolesPage, RolesQuery};
-use super::transport::{ApiRequest, Gateway};
+use super::gateway::{ApiRequest, Gateway};
 
 const BASE: &str = "/identity/resources/roles/v1";
 

@@ -1,76 +1,78 @@
-//! One HTTP client for every call to Frontegg: timeouts, capped bodies, retries, the vendor token.
+//! The HTTP transport to Frontegg: one client, timeouts, capped bodies, retries with backoff,
+//! rate limits. It knows nothing of vendor tokens: the [gateway](super::gateway) adds them.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, Method, StatusCode};
+use http::{HeaderMap, StatusCode};
 use reqwest::Url;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
-use super::vendor::VendorAuth;
-use crate::config::{Config, ConfigError};
+use super::error::{ApiError, TransportError};
 
 /// The longest wait for a rate limit to reset before giving up with [`ApiError::RateLimited`].
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
-/// Answers of the management API are small; this bounds memory against a misbehaving peer.
-pub(crate) const MAX_API_BYTES: usize = 8 * 1024 * 1024;
+
+/// How the transport is set up.
+pub(crate) struct TransportSettings {
+    pub(crate) base: Url,
+    pub(crate) timeout: Duration,
+    pub(crate) retries: u32,
+}
 
 /// The shared HTTP side: cheap to clone.
 #[derive(Clone)]
-pub(crate) struct Gateway {
+pub(crate) struct Transport {
     inner: Arc<Inner>,
 }
 
-impl std::fmt::Debug for Gateway {
+impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway").field("base", &self.inner.base.as_str()).finish_non_exhaustive()
+        f.debug_struct("Transport").field("base", &self.inner.base.as_str()).finish_non_exhaustive()
     }
 }
 
 struct Inner {
     http: reqwest::Client,
     base: Url,
-    vendor: Option<VendorAuth>,
     retries: u32,
 }
 
-impl Gateway {
-    pub(crate) fn new(config: &Config) -> Result<Gateway, ConfigError> {
+/// An answer: its status, headers and (capped) body.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Whether a request may be sent again once it may have reached Frontegg.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Idempotent: retried after timeouts, connection errors and 5xx.
+    Allowed,
+    /// A create or an update: retried only when the connection never opened (or on a 429).
+    OnlyUnsent,
+}
+
+impl Transport {
+    pub(crate) fn new(settings: TransportSettings) -> Result<Transport, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(config.http_timeout)
-            .connect_timeout(config.http_timeout)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
             .user_agent(concat!("frontegg-rs/", env!("CARGO_PKG_VERSION")))
             // Redirects could carry the vendor token to another host.
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ConfigError::Http(e.to_string()))?;
-        let vendor = match (&config.client_id, &config.api_key) {
-            (Some(id), Some(key)) => Some(VendorAuth::new(id.clone(), key.clone())),
-            _ => None,
-        };
-        Ok(Gateway {
-            inner: Arc::new(Inner { http, base: config.gateway_url.clone(), vendor, retries: config.api_retries }),
-        })
+            .build()?;
+        Ok(Transport { inner: Arc::new(Inner { http, base: settings.base, retries: settings.retries }) })
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
     }
 
-    pub(crate) fn vendor(&self) -> Option<&VendorAuth> {
-        self.inner.vendor.as_ref()
-    }
-
-    pub(crate) fn has_credentials(&self) -> bool {
-        self.inner.vendor.is_some()
-    }
-
-    /// `{gateway}` plus `path` (which starts with `/`) plus one percent-encoded segment per item
-    /// of `segments`: ids never change the path's shape (`/` is encoded; empty, `.` and `..`
-    /// are refused, since URL normalisation would drop them).
+    /// `{base}` plus `path` (which starts with `/`) plus one percent-encoded segment per item of
+    /// `segments`: ids never change the path's shape (`/` is encoded; empty, `.` and `..` are
+    /// refused, since URL normalisation would drop them).
     pub(crate) fn url(&self, path: &str, segments: &[&str]) -> Result<Url, ApiError> {
         if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
             return Err(ApiError::InvalidId);
@@ -89,49 +91,16 @@ impl Gateway {
         Ok(url)
     }
 
-    /// A call with the vendor token, retried on transient failures; a 401 replaces the token once.
-    #[tracing::instrument(name = "frontegg.api", skip_all, fields(method = %request.method, path = %request.url.path()))]
-    pub(crate) async fn call(&self, request: ApiRequest<'_>) -> Result<(StatusCode, HeaderMap, Bytes), ApiError> {
-        let vendor = self.inner.vendor.as_ref().ok_or(ApiError::NoCredentials)?;
-        // A create sent twice creates twice: only idempotent calls are retried once sent.
-        let idempotent = matches!(request.method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
-        let mut token = vendor.token(self).await?;
-        let mut replaced = false;
-        loop {
-            let build = || {
-                let mut builder = self
-                    .inner
-                    .http
-                    .request(request.method.clone(), request.url.clone())
-                    .header("x-access-token", token.expose())
-                    .header(http::header::ACCEPT, "application/json");
-                for (name, value) in request.headers {
-                    builder = builder.header(*name, *value);
-                }
-                if let Some(body) = &request.body {
-                    builder = builder.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
-                }
-                builder
-            };
-            let answer = self.send(build, idempotent).await?;
-            if answer.0 == StatusCode::UNAUTHORIZED && !replaced {
-                // The vendor token may have been revoked or expired early: replace it once.
-                replaced = true;
-                token = vendor.replace(self, &token).await?;
-                continue;
-            }
-            return Ok(answer);
-        }
-    }
-
     /// Sends what `build` makes, retrying timeouts, connection errors, 5xx and 429 with
-    /// exponential backoff and jitter (a 429 waits for `X-Rate-Limit-Reset` when it is near).
-    /// A request that may have reached Frontegg is sent again only when `retry_sent`.
+    /// exponential backoff and jitter (a 429 waits for `X-Rate-Limit-Reset` when it is near). A
+    /// body larger than `max_bytes` is refused unread.
     pub(crate) async fn send(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
-        retry_sent: bool,
-    ) -> Result<(StatusCode, HeaderMap, Bytes), ApiError> {
+        resend: Resend,
+        max_bytes: usize,
+    ) -> Result<Answer, ApiError> {
+        let retry_sent = resend == Resend::Allowed;
         let mut attempt = 0;
         loop {
             let last = attempt >= self.inner.retries;
@@ -139,18 +108,18 @@ impl Gateway {
                 Err(e) => {
                     // A connection that never opened carried nothing: safe to retry any call.
                     if last || !(retry_sent || e.is_connect()) {
-                        return Err(ApiError::Transport(describe_transport(&e)));
+                        return Err(ApiError::Transport(TransportError::from_reqwest(e)));
                     }
                     backoff(attempt)
                 }
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    let body = match read_capped(response, MAX_API_BYTES).await {
+                    let body = match read_capped(response, max_bytes).await {
                         Ok(body) => body,
-                        Err(CappedError::TooLarge) => return Err(ApiError::Decode("the answer is too large".into())),
-                        Err(CappedError::Transport(t)) if last || !retry_sent => return Err(ApiError::Transport(t)),
-                        Err(CappedError::Transport(_)) => {
+                        Err(e @ ApiError::TooLarge { .. }) => return Err(e),
+                        Err(e) if last || !retry_sent => return Err(e),
+                        Err(_) => {
                             attempt += 1;
                             tokio::time::sleep(backoff(attempt - 1)).await;
                             continue;
@@ -176,68 +145,13 @@ impl Gateway {
                         }
                         backoff(attempt)
                     } else {
-                        return Ok((status, headers, body));
+                        return Ok(Answer { status, headers, body });
                     }
                 }
             };
             attempt += 1;
             tokio::time::sleep(retry_in).await;
         }
-    }
-
-    /// A call whose success is a JSON document; any other status is an [`ApiError::Status`].
-    pub(crate) async fn json<T: DeserializeOwned>(&self, request: ApiRequest<'_>) -> Result<T, ApiError> {
-        let (status, _, body) = self.call(request).await?;
-        if !status.is_success() {
-            return Err(status_error(status, &body));
-        }
-        serde_json::from_slice(&body).map_err(|e| ApiError::Decode(e.to_string()))
-    }
-
-    /// A call whose success carries no document worth reading (204, or an echo we ignore).
-    pub(crate) async fn no_content(&self, request: ApiRequest<'_>) -> Result<(), ApiError> {
-        let (status, _, body) = self.call(request).await?;
-        if !status.is_success() {
-            return Err(status_error(status, &body));
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str, max_bytes: usize) -> Result<T, ApiError> {
-        let url = self.url(path, &[])?;
-        let (status, _, body) = self.call(ApiRequest::new(Method::GET, url)).await?;
-        if !status.is_success() {
-            return Err(status_error(status, &body));
-        }
-        if body.len() > max_bytes {
-            return Err(ApiError::Decode("the answer is too large".into()));
-        }
-        serde_json::from_slice(&body).map_err(|e| ApiError::Decode(e.to_string()))
-    }
-}
-
-/// One call: method, URL, optional JSON body and extra headers.
-pub(crate) struct ApiRequest<'a> {
-    method: Method,
-    url: Url,
-    body: Option<Bytes>,
-    headers: &'a [(&'a str, &'a str)],
-}
-
-impl<'a> ApiRequest<'a> {
-    pub(crate) fn new(method: Method, url: Url) -> Self {
-        ApiRequest { method, url, body: None, headers: &[] }
-    }
-
-    pub(crate) fn json(mut self, body: &impl Serialize) -> Result<Self, ApiError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Decode(e.to_string()))?;
-        self.body = Some(Bytes::from(bytes));
-        Ok(self)
-    }
-
-    pub(crate) fn headers(mut self, headers: &'a [(&'a str, &'a str)]) -> Self {
-        self.headers = headers;
-        self
     }
 }
 
@@ -286,33 +200,15 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(ceiling / 2 + fastrand::u64(0..=ceiling / 2))
 }
 
-/// A transport error in words, without the URL (which may carry ids) or any header.
-pub(crate) fn describe_transport(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "connection failed".into()
-    } else if e.is_body() || e.is_decode() {
-        "the answer broke off".into()
-    } else {
-        "request failed".into()
-    }
-}
-
-pub(crate) enum CappedError {
-    TooLarge,
-    Transport(String),
-}
-
 /// Reads a body up to `max` bytes, refusing early on a larger `Content-Length`.
-pub(crate) async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Bytes, CappedError> {
+async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Bytes, ApiError> {
     if response.content_length().is_some_and(|len| len > max as u64) {
-        return Err(CappedError::TooLarge);
+        return Err(ApiError::TooLarge { max });
     }
     let mut buffer = BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| CappedError::Transport(describe_transport(&e)))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| ApiError::Transport(TransportError::from_reqwest(e)))? {
         if buffer.len() + chunk.len() > max {
-            return Err(CappedError::TooLarge);
+            return Err(ApiError::TooLarge { max });
         }
         buffer.extend_from_slice(&chunk);
     }

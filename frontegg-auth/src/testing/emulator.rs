@@ -25,7 +25,7 @@ use super::mint::TokenBuilder;
 use crate::api::{
     Category, CategoryUpdate, NewCategory, NewPermission, NewRole, Permission, PermissionUpdate, Role, RoleUpdate,
 };
-use crate::claims::TokenType;
+use crate::identity::TokenType;
 use crate::config::ConfigBuilder;
 use crate::{ApiKey, Authenticator, Config};
 

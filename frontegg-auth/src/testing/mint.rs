@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::emulator::Shared;
 use super::keys::{RsaKey, pooled};
-use crate::claims::TokenType;
+use crate::identity::TokenType;
 
 /// Builds a token; obtained from [`Emulator::token`](super::Emulator::token) and its shortcuts.
 ///

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::authorize::{Requirement, permission_grants};
-use crate::error::AuthError;
+use crate::context::Context;
+use crate::wildcard::permission_grants;
 
 /// The `type` claim of a Frontegg token.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -68,6 +68,15 @@ impl fmt::Display for TokenType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Why verified claims do not make an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ShapeError {
+    /// A Frontegg claim is missing or has the wrong type.
+    WrongShape,
+    /// `sub` is empty.
+    EmptySubject,
 }
 
 /// The claims read from the token; every Frontegg claim but `sub` may be missing.
@@ -136,17 +145,22 @@ struct Inner {
     expires_at: Option<SystemTime>,
     raw: Arc<Map<String, Value>>,
     wildcards: bool,
+    context: Context,
 }
 
 impl Identity {
     /// Builds an identity from verified claims.
-    pub(crate) fn from_claims(raw: Map<String, Value>, wildcards: bool) -> Result<Identity, AuthError> {
+    pub(crate) fn from_claims(
+        raw: Map<String, Value>,
+        wildcards: bool,
+        context: Context,
+    ) -> Result<Identity, ShapeError> {
         let claims = Claims::deserialize(&MapDeserializer(&raw)).map_err(|e| {
             tracing::debug!(error = %e, "token claims do not have the Frontegg shape");
-            AuthError::InvalidClaims("a claim is missing or has the wrong type")
+            ShapeError::WrongShape
         })?;
         if claims.sub.is_empty() {
-            return Err(AuthError::InvalidClaims("the subject is empty"));
+            return Err(ShapeError::EmptySubject);
         }
         let token_type = TokenType::parse(claims.token_type.as_deref().unwrap_or_default());
         // Which claim names the user depends on the type (frontegg-api.md §4).
@@ -177,6 +191,7 @@ impl Identity {
                 expires_at,
                 raw: Arc::new(raw),
                 wildcards,
+                context,
             }),
         })
     }
@@ -201,6 +216,7 @@ impl Identity {
                 expires_at: i.expires_at,
                 raw: i.raw.clone(),
                 wildcards: i.wildcards,
+                context: i.context.clone(),
             }),
         }
     }
@@ -236,7 +252,7 @@ impl Identity {
         &self.inner.roles
     }
 
-    /// Permission keys as granted; they may be patterns (see [`crate::authorize`]).
+    /// Permission keys as granted; they may be patterns (see [`crate::requirement`]).
     pub fn permissions(&self) -> &[String] {
         &self.inner.permissions
     }
@@ -276,6 +292,11 @@ impl Identity {
         &self.inner.raw
     }
 
+    /// The context requirements are checked in: the clock of the authenticator that verified it.
+    pub fn context(&self) -> &Context {
+        &self.inner.context
+    }
+
     /// Whether a granted permission grants `key` (wildcards as configured).
     pub fn has_permission(&self, key: &str) -> bool {
         self.inner.permissions.iter().any(|granted| permission_grants(granted, key, self.inner.wildcards))
@@ -284,11 +305,6 @@ impl Identity {
     /// Whether the caller holds the role `key` (exact match).
     pub fn has_role(&self, key: &str) -> bool {
         self.inner.roles.iter().any(|role| role == key)
-    }
-
-    /// Checks a requirement; see [`Requirement::check`].
-    pub fn satisfies(&self, requirement: &Requirement) -> Result<(), crate::authorize::Denied> {
-        requirement.check(self)
     }
 
     /// The identity with these rights, for tests of code that consumes identities.
@@ -329,6 +345,7 @@ impl Identity {
                 expires_at: None,
                 raw: Arc::new(raw),
                 wildcards: true,
+                context: Context::system(),
             }),
         }
     }

@@ -1,4 +1,5 @@
-//! Authorization requirements: permissions and roles, all-of or any-of, and tenants.
+//! Authorization requirements: permissions and roles, all-of or any-of, and tenants, checked
+//! against an identity in a [`Context`].
 //!
 //! Frontegg's own SDKs disagree on whether a list of permissions means "all" or "any", so a
 //! [`Requirement`] always says which:
@@ -23,12 +24,14 @@
 //! pattern must match the whole key. `fe.secure.*` grants `fe.secure.read.users`; `fe.*` grants
 //! `fe.billing.read`; `fe.secure.*` does not grant `fe.secure` itself. Required keys are always
 //! literal. Turn patterns off with [`ConfigBuilder::wildcard_permissions`](crate::ConfigBuilder::wildcard_permissions).
+//! The rule itself: [`permission_grants`].
 //!
 //! An empty list is an edge that reads as written: all of nothing always holds, any of nothing never does.
 
-use std::fmt;
-
-use crate::claims::Identity;
+use crate::context::Context;
+use crate::error::Denied;
+use crate::identity::Identity;
+pub use crate::wildcard::permission_grants;
 
 /// Whether a group needs all of its keys or any one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,18 +132,19 @@ impl Requirement {
         }
     }
 
-    /// Checks an identity; the error says what was missing.
+    /// Checks an identity in a context; the error says what was missing.
     ///
     /// ```
     /// # use frontegg_auth::Requirement;
     /// # fn demo(identity: &frontegg_auth::Identity) {
-    /// match Requirement::all_permissions(["reports.read", "reports.write"]).check(identity) {
+    /// let needed = Requirement::all_permissions(["reports.read", "reports.write"]);
+    /// match needed.check(identity, identity.context()) {
     ///     Ok(()) => {}
     ///     Err(denied) => println!("missing: {:?}", denied.missing_permissions()),
     /// }
     /// # }
     /// ```
-    pub fn check(&self, identity: &Identity) -> Result<(), Denied> {
+    pub fn check(&self, identity: &Identity, context: &Context) -> Result<(), Denied> {
         match &self.rule {
             Rule::Permissions(mode, required) => {
                 let missing: Vec<&String> = required.iter().filter(|key| !identity.has_permission(key)).collect();
@@ -157,11 +161,11 @@ impl Requirement {
                     Err(Denied::wrong_tenant())
                 }
             }
-            Rule::AllOf(list) => list.iter().try_for_each(|r| r.check(identity)),
+            Rule::AllOf(list) => list.iter().try_for_each(|r| r.check(identity, context)),
             Rule::AnyOf(list) => {
                 let mut failures = Vec::with_capacity(list.len());
                 for requirement in list {
-                    match requirement.check(identity) {
+                    match requirement.check(identity, context) {
                         Ok(()) => return Ok(()),
                         Err(denied) => failures.push(denied),
                     }
@@ -203,14 +207,19 @@ fn group_verdict(mode: Mode, required: &[String], missing: &[&String], kind: Kin
     Err(Denied { message, permissions, roles, tenant: false })
 }
 
-/// Why a [`Requirement`] failed. Its `Display` is the description sent to the caller: the required
-/// keys, never anything from the token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denied {
-    message: String,
-    permissions: Vec<String>,
-    roles: Vec<String>,
-    tenant: bool,
+impl Identity {
+    /// Checks a requirement in the identity's own [context](Identity::context): the clock of the
+    /// authenticator that verified it. See [`Requirement::check`].
+    ///
+    /// ```
+    /// # use frontegg_auth::{Identity, Requirement};
+    /// # fn demo(identity: &Identity) -> Result<(), frontegg_auth::Denied> {
+    /// identity.satisfies(&Requirement::permission("reports.read"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn satisfies(&self, requirement: &Requirement) -> Result<(), Denied> {
+        requirement.check(self, self.context())
+    }
 }
 
 impl Denied {
@@ -234,118 +243,5 @@ impl Denied {
             out.tenant |= failure.tenant;
         }
         out
-    }
-
-    /// The refusal of a tenant requirement, for adapters that find the tenant cannot match
-    /// before comparing (a path segment that is not even UTF-8, for instance).
-    pub fn wrong_tenant() -> Denied {
-        Denied {
-            message: "The credential does not belong to this tenant".into(),
-            permissions: Vec::new(),
-            roles: Vec::new(),
-            tenant: true,
-        }
-    }
-
-    /// The required permission keys the caller lacks.
-    pub fn missing_permissions(&self) -> &[String] {
-        &self.permissions
-    }
-
-    /// The required role keys the caller lacks.
-    pub fn missing_roles(&self) -> &[String] {
-        &self.roles
-    }
-
-    /// Whether a tenant requirement failed.
-    pub fn tenant_mismatch(&self) -> bool {
-        self.tenant
-    }
-
-    /// The RFC 6750 `scope` attribute: the missing permissions, space separated.
-    pub(crate) fn scope(&self) -> String {
-        self.permissions.join(" ")
-    }
-}
-
-impl std::error::Error for Denied {}
-
-impl From<Denied> for crate::AuthError {
-    fn from(denied: Denied) -> Self {
-        crate::AuthError::Forbidden(denied)
-    }
-}
-
-impl fmt::Display for Denied {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-/// Whether a granted permission grants a required key: equal, or, with `wildcards`, a pattern in
-/// which each `*` stands for one or more characters, anchored at both ends.
-///
-/// ```
-/// use frontegg_auth::authorize::permission_grants;
-/// assert!(permission_grants("fe.secure.*", "fe.secure.read.users", true));
-/// assert!(permission_grants("fe.*", "fe.billing.read", true));
-/// assert!(!permission_grants("fe.secure.*", "fe.secure.", true));
-/// assert!(!permission_grants("fe.billing.reads", "fe.billing.read", true));
-/// assert!(!permission_grants("fe.*", "fe.billing.read", false));
-/// ```
-pub fn permission_grants(granted: &str, required: &str, wildcards: bool) -> bool {
-    if !wildcards || !granted.contains('*') {
-        return granted == required;
-    }
-    // Written by hand: glob crates treat `*` as zero or more characters, Frontegg as one or more.
-    let mut parts = granted.split('*');
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = required.strip_prefix(first) else {
-        return false;
-    };
-    let mut parts = parts.peekable();
-    while let Some(part) = parts.next() {
-        // The star before `part` takes at least one character.
-        let mut chars = rest.chars();
-        if chars.next().is_none() {
-            return false;
-        }
-        rest = chars.as_str();
-        if parts.peek().is_none() {
-            return rest.ends_with(part);
-        }
-        match rest.find(part) {
-            Some(at) => rest = rest.get(at + part.len()..).unwrap_or_default(),
-            None => return false,
-        }
-    }
-    rest.is_empty()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::permission_grants as g;
-
-    #[test]
-    fn wildcard_rule_of_the_entitlements_engine() {
-        assert!(g("fe.secure.*", "fe.secure.read.users", true));
-        assert!(g("fe.secure.*", "fe.secure.x", true));
-        assert!(!g("fe.secure.*", "fe.secure.", true));
-        assert!(!g("fe.secure.*", "fe.secure", true));
-        assert!(!g("fe.secure.*", "xfe.secure.read", true));
-        assert!(g("*", "anything", true));
-        assert!(!g("*", "", true));
-        assert!(g("a.*.c", "a.b.c", true));
-        assert!(g("a.*.c", "a.b.x.c", true));
-        assert!(!g("a.*.c", "a..c", true));
-        assert!(g("a**", "abc", true));
-        assert!(!g("a**", "ab", true));
-        assert!(g("*.read", "reports.read", true));
-        assert!(!g("*.read", "reports.read.all", true));
-        assert!(g("é.*", "é.ü", true));
-        assert!(g("reports.read", "reports.read", true));
-        assert!(!g("fe.billing.reads", "fe.billing.read", true));
-        assert!(!g("reports.*", "reports.read", false));
-        assert!(g("reports.*", "reports.*", false));
     }
 }

@@ -1,0 +1,201 @@
+//! Middleware that authenticates every request: [`AuthenticationLayer`],
+//! [`AuthenticationService`], [`AuthenticationFuture`].
+//!
+//! The credential is read from `Authorization: Bearer` or `x-api-key` and verified by
+//! [`Admission::admit`]; the [`Caller`] it finds goes into the request extensions for handlers
+//! and inner layers. A refusal is answered here, with its [`Refusal`].
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use bytes::Bytes;
+//! use frontegg_auth::{AuthenticationLayer, Authenticator, Caller};
+//! use http::{Request, Response};
+//! use tower::{ServiceBuilder, service_fn};
+//!
+//! # fn demo(auth: Authenticator) {
+//! let service = ServiceBuilder::new()
+//!     .layer(AuthenticationLayer::new(auth))
+//!     .service(service_fn(|req: Request<Bytes>| async move {
+//!         let who = req.extensions().get::<Caller>().and_then(Caller::identity).map(|i| i.sub().to_owned());
+//!         Ok::<_, Infallible>(Response::new(Bytes::from(format!("hello {who:?}"))))
+//!     }));
+//! # }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::admission::Admission;
+use crate::authenticator::Authenticator;
+use crate::caller::Caller;
+use crate::refusal::Refusal;
+
+/// Applies [`AuthenticationService`] to a service.
+#[derive(Debug, Clone)]
+pub struct AuthenticationLayer {
+    admission: Admission,
+}
+
+impl AuthenticationLayer {
+    /// Every request must carry a valid credential (401 otherwise).
+    pub fn new(auth: Authenticator) -> Self {
+        AuthenticationLayer { admission: Admission::required(auth) }
+    }
+
+    /// A request without a credential passes as [`Caller::Anonymous`]; a credential that is
+    /// present must still be valid (401 otherwise).
+    pub fn optional(auth: Authenticator) -> Self {
+        AuthenticationLayer { admission: Admission::optional(auth) }
+    }
+
+    /// The layer of an admission policy.
+    pub fn from_admission(admission: Admission) -> Self {
+        AuthenticationLayer { admission }
+    }
+
+    /// Lets CORS preflights through without a credential, as [`Caller::Anonymous`]; see
+    /// [`Admission::allow_cors_preflight`].
+    pub fn allow_cors_preflight(self) -> Self {
+        AuthenticationLayer { admission: self.admission.allow_cors_preflight() }
+    }
+
+    /// The admission policy.
+    pub fn admission(&self) -> &Admission {
+        &self.admission
+    }
+}
+
+impl<S> Layer<S> for AuthenticationLayer {
+    type Service = AuthenticationService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthenticationService::new(inner, self.admission.clone())
+    }
+}
+
+/// Authenticates requests; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct AuthenticationService<S> {
+    inner: S,
+    admission: Admission,
+}
+
+impl<S> AuthenticationService<S> {
+    /// Authenticates the requests of `inner` with `admission`.
+    pub fn new(inner: S, admission: Admission) -> Self {
+        AuthenticationService { inner, admission }
+    }
+
+    /// The layer, as `tower` services offer it.
+    pub fn layer(admission: Admission) -> AuthenticationLayer {
+        AuthenticationLayer::from_admission(admission)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, by value.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+type Admitting = Pin<Box<dyn Future<Output = Result<Caller, Refusal>> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// The future of [`AuthenticationService`]: the admission, then the inner service's future.
+    pub struct AuthenticationFuture<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        #[pin]
+        state: State<S, ReqBody>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        Admitting { admitting: Admitting, inner: Option<S>, request: Option<Request<ReqBody>> },
+        Calling { #[pin] future: S::Future },
+    }
+}
+
+impl<S, ReqBody> std::fmt::Debug for AuthenticationFuture<S, ReqBody>
+where
+    S: Service<Request<ReqBody>>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticationFuture").finish_non_exhaustive()
+    }
+}
+
+impl<S, ReqBody, ResBody> Future for AuthenticationFuture<S, ReqBody>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    type Output = Result<Response<ResBody>, S::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project().state.project() {
+                StateProj::Calling { future } => return future.poll(cx),
+                StateProj::Admitting { admitting, inner, request } => {
+                    let outcome = ready!(admitting.as_mut().poll(cx));
+                    let (Some(mut service), Some(mut request)) = (inner.take(), request.take()) else {
+                        // Polled again after it completed: a breach of the caller; stay pending
+                        // rather than panic.
+                        return Poll::Pending;
+                    };
+                    match outcome {
+                        Ok(caller) => {
+                            request.extensions_mut().insert(caller);
+                            let future = service.call(request);
+                            self.as_mut().project().state.set(State::Calling { future });
+                        }
+                        Err(refusal) => return Poll::Ready(Ok(refusal.to_response())),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthenticationService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    ResBody: From<Bytes>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = AuthenticationFuture<S, ReqBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The clone that was driven to readiness is the one to call.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let admitting: Admitting = Box::pin(self.admission.admit(&request));
+        AuthenticationFuture { state: State::Admitting { admitting, inner: Some(inner), request: Some(request) } }
+    }
+}

@@ -1,0 +1,67 @@
+//! [`Caller`]: the one thing the authentication step leaves in a request, read the same way by
+//! every extractor, guard and requirement of every adapter.
+
+use crate::error::AuthError;
+use crate::identity::Identity;
+use crate::refusal::Refusal;
+use crate::requirement::Requirement;
+
+/// Who sent a request, as the authentication step found: a verified identity, or an anonymous
+/// caller (optional authentication, or a CORS preflight let through).
+///
+/// The authentication step stores exactly one `Caller` in the request's extensions. A request
+/// without one was never authenticated: a server misconfiguration, which
+/// [`Caller::from_request`] answers 500.
+///
+/// ```
+/// use frontegg_auth::{Caller, Requirement};
+///
+/// # fn demo(extensions: &http::Extensions) -> Result<(), frontegg_auth::Refusal> {
+/// let caller = Caller::from_extensions(extensions)?;
+/// let identity = caller.check(&Requirement::permission("reports.read"))?;
+/// println!("{} may read reports", identity.sub());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// A verified credential.
+    Identified(Identity),
+    /// No credential, where none is needed.
+    Anonymous,
+}
+
+impl Caller {
+    /// What the authentication step left, given what the request's extensions hold
+    /// (`extensions.get::<Caller>()`): the caller, or, when nothing is there, the 500 of
+    /// [`Refusal::no_authentication`]. Adapters whose frameworks have their own extension types
+    /// call this; others call [`from_extensions`](Self::from_extensions).
+    pub fn from_request(found: Option<&Caller>) -> Result<&Caller, Refusal> {
+        found.ok_or_else(Refusal::no_authentication)
+    }
+
+    /// [`from_request`](Self::from_request) on `http` extensions.
+    pub fn from_extensions(extensions: &http::Extensions) -> Result<&Caller, Refusal> {
+        Self::from_request(extensions.get())
+    }
+
+    /// The identity, if the caller is identified.
+    pub fn identity(&self) -> Option<&Identity> {
+        match self {
+            Caller::Identified(identity) => Some(identity),
+            Caller::Anonymous => None,
+        }
+    }
+
+    /// The identity, or the 401 of an anonymous caller ([`AuthError::MissingCredential`]).
+    pub fn identified(&self) -> Result<&Identity, AuthError> {
+        self.identity().ok_or(AuthError::MissingCredential)
+    }
+
+    /// The identity if it satisfies `requirement` in its context: 401 for an anonymous caller,
+    /// 403 ([`AuthError::Forbidden`]) when the requirement fails.
+    pub fn check(&self, requirement: &Requirement) -> Result<&Identity, AuthError> {
+        let identity = self.identified()?;
+        identity.satisfies(requirement)?;
+        Ok(identity)
+    }
+}
