@@ -40,9 +40,10 @@ fn check(authorization: &[Vec<u8>], api_key: &[Vec<u8>]) {
         Err(e) => Err(e),
     };
     if let Err(e) = outcome {
-        assert_eq!(e.status(), http::StatusCode::UNAUTHORIZED, "{e:?}");
+        let refusal = frontegg_auth::Refusal::from(e);
+        assert_eq!(refusal.status(), http::StatusCode::UNAUTHORIZED, "{refusal:?}");
         // The answer renders, whatever the error.
-        let _: http::Response<bytes::Bytes> = e.into_response();
+        let _: http::Response<bytes::Bytes> = refusal.to_response();
     }
 }
 

@@ -5,16 +5,16 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use frontegg_auth::testing::Emulator;
-use frontegg_auth::{Anonymous, AuthenticateLayer, Identity, RequireLayer, Requirement};
+use frontegg_auth::{AuthenticationLayer, Caller, Requirement, RequirementLayer};
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use serde_json::Value;
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
 async fn echo(req: Request<Bytes>) -> Result<Response<Bytes>, Infallible> {
-    let body = match (req.extensions().get::<Identity>(), req.extensions().get::<Anonymous>()) {
-        (Some(identity), _) => format!("identity {}", identity.sub()),
-        (None, Some(_)) => "anonymous".to_owned(),
-        (None, None) => "nothing".to_owned(),
+    let body = match req.extensions().get::<Caller>() {
+        Some(Caller::Identified(identity)) => format!("identity {}", identity.sub()),
+        Some(Caller::Anonymous) => "anonymous".to_owned(),
+        None => "nothing".to_owned(),
     };
     Ok(Response::new(Bytes::from(body)))
 }
@@ -41,7 +41,7 @@ fn challenge(response: &Response<Bytes>) -> &str {
 #[tokio::test]
 async fn the_layer_answers_rfc_6750_refusals_and_passes_identities_on() {
     let emulator = Emulator::start().await;
-    let service = ServiceBuilder::new().layer(AuthenticateLayer::new(emulator.authenticator())).service_fn(echo);
+    let service = ServiceBuilder::new().layer(AuthenticationLayer::new(emulator.authenticator())).service_fn(echo);
 
     let missing = service.clone().oneshot(request(&[])).await.unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
@@ -99,7 +99,7 @@ async fn the_layer_answers_rfc_6750_refusals_and_passes_identities_on() {
 #[tokio::test]
 async fn optional_mode_lets_anonymous_callers_through_but_not_bad_credentials() {
     let emulator = Emulator::start().await;
-    let service = ServiceBuilder::new().layer(AuthenticateLayer::optional(emulator.authenticator())).service_fn(echo);
+    let service = ServiceBuilder::new().layer(AuthenticationLayer::optional(emulator.authenticator())).service_fn(echo);
     let anonymous = service.clone().oneshot(request(&[])).await.unwrap();
     assert_eq!(anonymous.body(), "anonymous");
     let bad = service.clone().oneshot(request(&[("authorization", "Bearer x.y.z")])).await.unwrap();
@@ -119,10 +119,10 @@ async fn cors_preflights_pass_only_when_allowed() {
         *req.method_mut() = http::Method::OPTIONS;
         req
     };
-    let strict = ServiceBuilder::new().layer(AuthenticateLayer::new(emulator.authenticator())).service_fn(echo);
+    let strict = ServiceBuilder::new().layer(AuthenticationLayer::new(emulator.authenticator())).service_fn(echo);
     assert_eq!(strict.oneshot(preflight()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let lenient = ServiceBuilder::new()
-        .layer(AuthenticateLayer::new(emulator.authenticator()).allow_cors_preflight())
+        .layer(AuthenticationLayer::new(emulator.authenticator()).allow_cors_preflight())
         .service_fn(echo);
     let passed = lenient.clone().oneshot(preflight()).await.unwrap();
     assert_eq!((passed.status(), passed.body().as_ref()), (StatusCode::OK, b"anonymous".as_ref()));
@@ -136,8 +136,8 @@ async fn cors_preflights_pass_only_when_allowed() {
 async fn the_requirement_layer_answers_403_with_what_is_missing() {
     let emulator = Emulator::start().await;
     let service = ServiceBuilder::new()
-        .layer(AuthenticateLayer::optional(emulator.authenticator()))
-        .layer(RequireLayer::new(Requirement::all_permissions(["reports.read", "reports.write"])))
+        .layer(AuthenticationLayer::optional(emulator.authenticator()))
+        .layer(RequirementLayer::new(Requirement::all_permissions(["reports.read", "reports.write"])))
         .service(service_fn(echo));
     let call = |token: Option<String>| {
         let service = service.clone();
@@ -170,8 +170,8 @@ async fn wildcards_can_be_turned_off() {
     let auth =
         frontegg_auth::Authenticator::new(emulator.config().wildcard_permissions(false).build().unwrap()).unwrap();
     let service = ServiceBuilder::new()
-        .layer(AuthenticateLayer::new(auth))
-        .layer(RequireLayer::new(Requirement::permission("reports.read")))
+        .layer(AuthenticationLayer::new(auth))
+        .layer(RequirementLayer::new(Requirement::permission("reports.read")))
         .service(service_fn(echo));
     let token = emulator.user_token().permissions(["reports.*"]).sign();
     let response = service.oneshot(request(&[("authorization", &format!("Bearer {token}"))])).await.unwrap();
@@ -196,26 +196,26 @@ async fn requirements_combine_all_any_roles_and_tenants() {
         identity(emulator.user_token().roles(["viewer"]).permissions(["reports.read"]).tenant("t-2").sign()).await;
 
     let manage = Requirement::any_roles(["admin", "owner"]);
-    assert!(manage.check(&admin).is_ok());
-    let denied = manage.check(&viewer).unwrap_err();
+    assert!(manage.check(&admin, admin.context()).is_ok());
+    let denied = manage.check(&viewer, viewer.context()).unwrap_err();
     assert_eq!(denied.missing_roles(), ["admin", "owner"]);
     assert_eq!(denied.to_string(), "Missing one of the roles: admin, owner");
 
-    assert!(Requirement::all_roles(["admin", "owner"]).check(&admin).is_err());
-    assert!(Requirement::any_permissions(["fe.secure.read", "x"]).check(&admin).is_ok());
-    assert!(Requirement::all_permissions(Vec::<String>::new()).check(&viewer).is_ok());
-    assert!(Requirement::any_permissions(Vec::<String>::new()).check(&admin).is_err());
+    assert!(Requirement::all_roles(["admin", "owner"]).check(&admin, admin.context()).is_err());
+    assert!(Requirement::any_permissions(["fe.secure.read", "x"]).check(&admin, admin.context()).is_ok());
+    assert!(Requirement::all_permissions(Vec::<String>::new()).check(&viewer, viewer.context()).is_ok());
+    assert!(Requirement::any_permissions(Vec::<String>::new()).check(&admin, admin.context()).is_err());
 
     let tenant = Requirement::tenant("t-1");
-    assert!(tenant.check(&admin).is_ok());
-    assert!(tenant.check(&viewer).unwrap_err().tenant_mismatch());
+    assert!(tenant.check(&admin, admin.context()).is_ok());
+    assert!(tenant.check(&viewer, viewer.context()).unwrap_err().tenant_mismatch());
 
     let combined = Requirement::permission("reports.read").and(Requirement::tenant("t-2"));
-    assert!(combined.check(&viewer).is_ok());
-    assert!(combined.check(&admin).is_err());
+    assert!(combined.check(&viewer, viewer.context()).is_ok());
+    assert!(combined.check(&admin, admin.context()).is_err());
     let either = Requirement::role("admin").or(Requirement::permission("reports.read"));
-    assert!(either.check(&admin).is_ok() && either.check(&viewer).is_ok());
-    let neither = Requirement::role("owner").or(Requirement::permission("billing.read")).check(&viewer).unwrap_err();
+    assert!(either.check(&admin, admin.context()).is_ok() && either.check(&viewer, viewer.context()).is_ok());
+    let neither = Requirement::role("owner").or(Requirement::permission("billing.read")).check(&viewer, viewer.context()).unwrap_err();
     assert_eq!(neither.missing_roles(), ["owner"]);
     assert_eq!(neither.missing_permissions(), ["billing.read"]);
 }
@@ -223,7 +223,7 @@ async fn requirements_combine_all_any_roles_and_tenants() {
 #[tokio::test]
 async fn a_requirement_without_an_authentication_layer_is_a_500_not_a_401() {
     let service =
-        ServiceBuilder::new().layer(RequireLayer::new(Requirement::permission("reports.read"))).service_fn(echo);
+        ServiceBuilder::new().layer(RequirementLayer::new(Requirement::permission("reports.read"))).service_fn(echo);
     let answer = service.oneshot(request(&[("authorization", "Bearer a.b.c")])).await.unwrap();
     assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(json(&answer)["error"], "server_error");

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use frontegg_auth::testing::{Behaviour, Emulator, Endpoint, Surface};
-use frontegg_auth::{Algorithm, AuthError, Authenticator, Credential, CredentialKind, KeySource, TokenType};
+use frontegg_auth::{
+    Algorithm, AuthError, Authenticator, Credential, CredentialKind, InvalidClaims, KeySource, Malformed, TokenType,
+    WrongTokenType,
+};
 use serde_json::json;
 
 fn bearer(token: impl Into<String>) -> Credential {
@@ -123,18 +126,20 @@ async fn unknown_kids_after_the_cooldown_refetch_once_for_all_concurrent_callers
     let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(Duration::from_millis(200)).build().unwrap())
         .unwrap();
     verify(&auth, emulator.user_token().sign()).await.unwrap();
+    // Signed before the burst, so that it fits in the cooldown.
+    let tokens: Vec<String> = (0..200).map(|i| emulator.user_token().kid(&format!("made-up-{i}")).sign()).collect();
     tokio::time::sleep(Duration::from_millis(250)).await;
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .map(|token| {
             let auth = auth.clone();
-            let token = emulator.user_token().kid(&format!("made-up-{i}")).sign();
             tokio::spawn(async move { verify(&auth, token).await })
         })
         .collect();
     for task in tasks {
         assert!(task.await.unwrap().is_err());
     }
-    assert_eq!(emulator.calls(Endpoint::Jwks), 2);
+    assert_eq!(emulator.calls(Endpoint::Jwks), 2, "one refetch for the whole burst");
 }
 
 #[tokio::test]
@@ -189,16 +194,16 @@ async fn no_key_ever_loaded_answers_503_and_recovers_once_the_jwks_is_back() {
     assert!(!auth.is_ready());
     let token = emulator.user_token().sign();
     let err = verify(&auth, token.clone()).await.unwrap_err();
-    assert_eq!(err, AuthError::KeysUnavailable);
-    assert_eq!(err.status(), http::StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(auth.ready(Duration::from_millis(300)).await, Err(AuthError::KeysUnavailable));
+    assert!(matches!(err, AuthError::KeysUnavailable(_)));
+    assert_eq!(frontegg_auth::Refusal::from(err.clone()).status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(matches!(auth.ready(Duration::from_millis(300)).await, Err(AuthError::KeysUnavailable(_))));
 
     // For a second after a failed load, requests get that failure without asking again: a flood
     // costs one upstream call per second.
     emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
     let calls = emulator.calls(Endpoint::Jwks);
     for _ in 0..100 {
-        assert_eq!(verify(&auth, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable);
+        assert!(matches!(verify(&auth, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable(_)));
     }
     assert_eq!(emulator.calls(Endpoint::Jwks), calls);
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -218,7 +223,7 @@ async fn ready_waits_for_the_keys_and_gives_up_at_its_timeout() {
     slow.set_behaviour(Surface::Jwks, Behaviour::Slow(Duration::from_secs(30)));
     let auth = slow.authenticator();
     let started = std::time::Instant::now();
-    assert_eq!(auth.ready(Duration::from_millis(300)).await, Err(AuthError::KeysUnavailable));
+    assert!(matches!(auth.ready(Duration::from_millis(300)).await, Err(AuthError::KeysUnavailable(_))));
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
@@ -258,14 +263,14 @@ async fn garbage_and_oversized_jwks_answers_are_refused_without_caching_a_verdic
     emulator.set_behaviour(Surface::Jwks, Behaviour::Garbage);
     let auth = emulator.authenticator();
     let token = emulator.user_token().sign();
-    assert_eq!(verify(&auth, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable);
+    assert!(matches!(verify(&auth, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable(_)));
 
     let big: Vec<_> =
         (0..3000).map(|i| json!({"kty": "oct", "kid": format!("pad-{i}"), "k": "c2VjcmV0c2VjcmV0c2VjcmV0"})).collect();
     emulator.add_jwks_entries(big);
     emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
     let small = Authenticator::new(emulator.config().max_jwks_bytes(16 * 1024).build().unwrap()).unwrap();
-    assert_eq!(verify(&small, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable);
+    assert!(matches!(verify(&small, token.clone()).await.unwrap_err(), AuthError::KeysUnavailable(_)));
     // The same answer within the default cap serves (once the second after the failure is over).
     tokio::time::sleep(Duration::from_millis(1100)).await;
     verify(&auth, token).await.unwrap();
@@ -277,7 +282,7 @@ async fn a_hanging_jwks_times_out_with_503() {
     emulator.set_behaviour(Surface::Jwks, Behaviour::Slow(Duration::from_secs(30)));
     let auth = Authenticator::new(emulator.config().http_timeout(Duration::from_millis(300)).build().unwrap()).unwrap();
     let started = std::time::Instant::now();
-    assert_eq!(verify(&auth, emulator.user_token().sign()).await.unwrap_err(), AuthError::KeysUnavailable);
+    assert!(matches!(verify(&auth, emulator.user_token().sign()).await.unwrap_err(), AuthError::KeysUnavailable(_)));
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
@@ -295,36 +300,37 @@ async fn bad_tokens_are_refused_with_the_right_error() {
         ("expired", user().expired().sign(), AuthError::Expired),
         ("future nbf", user().not_before_in(Duration::from_secs(3600)).sign(), AuthError::NotYetValid),
         ("wrong iss", user().issuer("https://evil.example.com").sign(), AuthError::InvalidIssuer),
-        ("no iss", user().without("iss").sign(), AuthError::InvalidClaims("a required claim is missing or malformed")),
+        ("no iss", user().without("iss").sign(), AuthError::InvalidClaims(InvalidClaims::MissingRequired)),
         ("wrong aud", user().audience("another-client").sign(), AuthError::InvalidAudience),
-        ("no exp", user().without("exp").sign(), AuthError::InvalidClaims("a required claim is missing or malformed")),
+        ("no exp", user().without("exp").sign(), AuthError::InvalidClaims(InvalidClaims::MissingRequired)),
         (
             "string exp",
             user().claim("exp", "tomorrow").sign(),
-            AuthError::InvalidClaims("a required claim is missing or malformed"),
+            AuthError::InvalidClaims(InvalidClaims::MissingRequired),
         ),
-        ("string nbf", user().claim("nbf", "later").sign(), AuthError::InvalidClaims("a time claim is malformed")),
-        ("no sub", user().without("sub").sign(), AuthError::InvalidClaims("a required claim is missing or malformed")),
+        ("string nbf", user().claim("nbf", "later").sign(), AuthError::InvalidClaims(InvalidClaims::TimeClaim)),
+        ("no sub", user().without("sub").sign(), AuthError::InvalidClaims(InvalidClaims::MissingRequired)),
         (
             "roles not a list",
             user().claim("roles", "admin").sign(),
-            AuthError::InvalidClaims("a claim is missing or has the wrong type"),
+            AuthError::InvalidClaims(InvalidClaims::WrongShape),
         ),
         (
             "unknown type",
             user().claim("type", "martianToken").sign(),
-            AuthError::WrongTokenType("The token type is not a Frontegg token type"),
+            AuthError::WrongTokenType(WrongTokenType::Unknown),
         ),
         ("oversized", user().claim("padding", "x".repeat(20_000)).sign(), AuthError::TooLarge),
-        ("not base64", "abc.d!ef.ghi".to_owned(), AuthError::Malformed("the token header cannot be decoded")),
-        ("two parts", "abc.def".to_owned(), AuthError::Malformed("a JWT has three dot-separated parts")),
+        ("not base64", "abc.d!ef.ghi".to_owned(), AuthError::Malformed(Malformed::BadHeader)),
+        ("two parts", "abc.def".to_owned(), AuthError::Malformed(Malformed::NotThreeParts)),
         ("unknown kid", user().kid("nobody").sign(), AuthError::UnknownKey),
     ];
     for (name, token, expected) in cases {
         let err = verify(&auth, token).await.expect_err(name);
         assert_eq!(err, expected, "{name}");
-        assert_eq!(err.status(), http::StatusCode::UNAUTHORIZED, "{name}");
-        assert!(err.www_authenticate().starts_with("Bearer error=\"invalid_token\""), "{name}");
+        let refusal = frontegg_auth::Refusal::from(err.clone());
+        assert_eq!(refusal.status(), http::StatusCode::UNAUTHORIZED, "{name}");
+        assert!(refusal.www_authenticate().unwrap_or_default().starts_with("Bearer error=\"invalid_token\""), "{name}");
     }
 }
 
@@ -336,11 +342,11 @@ async fn the_token_type_must_match_its_header() {
     let err = auth.authenticate(&Credential::new(CredentialKind::ApiKey, user)).await.unwrap_err();
     assert_eq!(
         err,
-        AuthError::WrongTokenType("User and API tokens must be sent in the Authorization header as Bearer")
+        AuthError::WrongTokenType(WrongTokenType::BearerTokenAsApiKey)
     );
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &[]);
     let err = verify(&auth, access.token).await.unwrap_err();
-    assert_eq!(err, AuthError::WrongTokenType("Access tokens must be sent in the x-api-key header"));
+    assert_eq!(err, AuthError::WrongTokenType(WrongTokenType::AccessTokenAsBearer));
 }
 
 #[tokio::test]
@@ -390,7 +396,8 @@ async fn the_vendor_configuration_key_source_works_with_credentials_alone() {
         verify(&auth, emulator.user_token().sign_with_foreign_key()).await.unwrap_err(),
         AuthError::InvalidSignature
     );
-    assert_eq!(emulator.calls(Endpoint::Configuration), 1);
+    // The foreign token's `kid` is unknown: one refetch (start-up fetches start no cooldown).
+    assert_eq!(emulator.calls(Endpoint::Configuration), 2);
     assert_eq!(emulator.calls(Endpoint::VendorAuth), 1);
     assert_eq!(emulator.calls(Endpoint::Jwks), 0);
 }
@@ -449,7 +456,9 @@ async fn a_static_pem_serves_tokens_with_a_kid() {
 async fn a_failed_refetch_answers_503_to_everyone_and_starts_no_cooldown() {
     let emulator = Emulator::start().await;
     let cooldown = Duration::from_millis(100);
-    let auth = Authenticator::new(emulator.config().unknown_kid_cooldown(cooldown).build().unwrap()).unwrap();
+    // No retries: each refetch is then exactly one JWKS call.
+    let config = emulator.config().unknown_kid_cooldown(cooldown).api_retries(0).build().unwrap();
+    let auth = Authenticator::new(config).unwrap();
     verify(&auth, emulator.user_token().sign()).await.unwrap();
     tokio::time::sleep(cooldown * 2).await;
     emulator.rotate_key();
@@ -463,7 +472,7 @@ async fn a_failed_refetch_answers_503_to_everyone_and_starts_no_cooldown() {
         .collect();
     for task in tasks {
         // Frontegg could not be asked: no verdict about the token, for the fetcher and the waiters alike.
-        assert_eq!(task.await.unwrap().unwrap_err(), AuthError::KeysUnavailable);
+        assert!(matches!(task.await.unwrap().unwrap_err(), AuthError::KeysUnavailable(_)));
     }
     assert_eq!(emulator.calls(Endpoint::Jwks), 2, "one refetch for the whole burst");
     // The failure starts no 30 s cooldown: once the JWKS is back, the new key is fetched.
