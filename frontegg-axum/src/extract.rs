@@ -1,45 +1,31 @@
-//! The extractors: [`Identity`], `Option<Identity>` and [`Require`].
+//! The extractors: [`Identity`], `Option<Identity>`, [`Require`] and `Option<Require<R>>`.
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use http::Extensions;
 use http::request::Parts;
 
 use frontegg_auth::markers::RequirementMarker;
-use frontegg_auth::{Anonymous, AuthError, Requirement};
+use frontegg_auth::{Caller, Refusal, Requirement};
 
 use crate::rejection::AuthRejection;
-
-/// What the authentication layer left in the request extensions: `Some` identity, `None` for an
-/// anonymous caller (optional layer), and an error when no layer ran.
-pub(crate) fn identity_from_extensions(
-    extensions: &Extensions,
-) -> Result<Option<&frontegg_auth::Identity>, AuthRejection> {
-    if let Some(identity) = extensions.get::<frontegg_auth::Identity>() {
-        return Ok(Some(identity));
-    }
-    if extensions.get::<Anonymous>().is_some() {
-        return Ok(None);
-    }
-    Err(AuthRejection::MissingLayer)
-}
 
 /// The verified caller, as an extractor: a newtype over the core's [`frontegg_auth::Identity`],
 /// which it dereferences to (`identity.sub()`, `identity.tenant_id()`, `identity.has_permission(..)`).
 ///
-/// It reads what the [`authenticate`](crate::authenticate) or
+/// It reads the [`Caller`] that the [`authenticate`](crate::authenticate) or
 /// [`authenticate_optional`](crate::authenticate_optional) layer put into the request:
 ///
-/// | in the request | `Identity` | `Option<Identity>` |
+/// | the caller | `Identity` | `Option<Identity>` |
 /// |---|---|---|
-/// | a verified identity | the identity | `Some(identity)` |
-/// | an anonymous caller (optional layer, no credential) | 401 ([`AuthError::MissingCredential`]) | `None` |
-/// | nothing: no authentication layer ran before the handler | 500 ([`AuthRejection::MissingLayer`]) | 500 |
+/// | identified | the identity | `Some(identity)` |
+/// | anonymous (optional layer, no credential) | 401 | `None` |
+/// | none: no authentication layer ran before the handler | 500 | 500 |
 ///
-/// A request with a bad credential never reaches the handler: the layer answers it.
+/// A request with a bad credential never reaches the handler: the layer answers it. Every answer
+/// is in the core's [table of answers](frontegg_auth::refusal#answers).
 ///
 /// ```
 /// use frontegg_axum::Identity;
@@ -61,18 +47,6 @@ pub(crate) fn identity_from_extensions(
 #[derive(Clone, Debug)]
 pub struct Identity(pub frontegg_auth::Identity);
 
-impl Identity {
-    /// The core identity.
-    pub fn inner(&self) -> &frontegg_auth::Identity {
-        &self.0
-    }
-
-    /// The core identity, by value.
-    pub fn into_inner(self) -> frontegg_auth::Identity {
-        self.0
-    }
-}
-
 impl Deref for Identity {
     type Target = frontegg_auth::Identity;
 
@@ -81,32 +55,12 @@ impl Deref for Identity {
     }
 }
 
-impl AsRef<frontegg_auth::Identity> for Identity {
-    fn as_ref(&self) -> &frontegg_auth::Identity {
-        &self.0
-    }
-}
-
-impl From<frontegg_auth::Identity> for Identity {
-    fn from(identity: frontegg_auth::Identity) -> Self {
-        Identity(identity)
-    }
-}
-
-impl From<Identity> for frontegg_auth::Identity {
-    fn from(identity: Identity) -> Self {
-        identity.0
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match identity_from_extensions(&parts.extensions)? {
-            Some(identity) => Ok(Identity(identity.clone())),
-            None => Err(AuthRejection::Auth(AuthError::MissingCredential)),
-        }
+        let caller = Caller::from_extensions(&parts.extensions)?;
+        Ok(Identity(caller.identified().map_err(Refusal::from)?.clone()))
     }
 }
 
@@ -114,7 +68,8 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(identity_from_extensions(&parts.extensions)?.map(|identity| Identity(identity.clone())))
+        let caller = Caller::from_extensions(&parts.extensions)?;
+        Ok(caller.identity().cloned().map(Identity))
     }
 }
 
@@ -123,9 +78,14 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
 ///
 /// `R` is a marker type made by [`permission!`](crate::permission) or [`role!`](crate::role),
 /// a tuple of markers (all of them), [`AllOf`](crate::AllOf) (all of them) or
-/// [`AnyOf`](crate::AnyOf) (any one of them). Refusals: 401 for an anonymous caller, 403 with the
-/// core's `insufficient_scope` answer when the requirement fails, 500 when no authentication
-/// layer ran ([`AuthRejection`]).
+/// [`AnyOf`](crate::AnyOf) (any one of them).
+///
+/// | the caller | `Require<R>` | `Option<Require<R>>` |
+/// |---|---|---|
+/// | identified, satisfies `R` | the identity | `Some` |
+/// | identified, lacks a right | 403 | 403 |
+/// | anonymous | 401 | `None` |
+/// | none: no authentication layer ran | 500 | 500 |
 ///
 /// ```
 /// use frontegg_axum::{AnyOf, Require, permission, role};
@@ -140,9 +100,12 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Identity {
 ///     format!("{} may edit", caller.sub())
 /// }
 ///
-/// // admin or owner.
-/// async fn manage(caller: Require<AnyOf<(Admin, Owner)>>) -> String {
-///     format!("{} may manage", caller.sub())
+/// // admin or owner; anonymous callers get the public view.
+/// async fn manage(caller: Option<Require<AnyOf<(Admin, Owner)>>>) -> String {
+///     match caller {
+///         Some(caller) => format!("{} may manage", caller.sub()),
+///         None => "sign in to manage".to_owned(),
+///     }
 /// }
 /// # let _ = axum::Router::<()>::new()
 /// #     .route("/edit", axum::routing::post(edit))
@@ -159,19 +122,14 @@ impl<R: RequirementMarker> Require<R> {
         R::requirement()
     }
 
-    /// The identity.
-    pub fn identity(&self) -> &Identity {
-        &self.identity
-    }
-
     /// The identity, by value.
     pub fn into_identity(self) -> Identity {
         self.identity
     }
 
-    /// The core identity, by value.
-    pub fn into_inner(self) -> frontegg_auth::Identity {
-        self.identity.0
+    fn check(caller: &Caller) -> Result<Self, AuthRejection> {
+        let identity = caller.check(&R::requirement()).map_err(Refusal::from)?;
+        Ok(Require { identity: Identity(identity.clone()), marker: PhantomData })
     }
 }
 
@@ -202,9 +160,17 @@ impl<R: RequirementMarker, S: Send + Sync> FromRequestParts<S> for Require<R> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let identity =
-            identity_from_extensions(&parts.extensions)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?;
-        R::requirement().check(identity).map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))?;
-        Ok(Require { identity: Identity(identity.clone()), marker: PhantomData })
+        Self::check(Caller::from_extensions(&parts.extensions)?)
+    }
+}
+
+impl<R: RequirementMarker, S: Send + Sync> OptionalFromRequestParts<S> for Require<R> {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        match Caller::from_extensions(&parts.extensions)? {
+            Caller::Anonymous => Ok(None),
+            caller => Self::check(caller).map(Some),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! [Frontegg](https://frontegg.com) authentication and authorization for
 //! [axum](https://docs.rs/axum) 0.8: layers, extractors and type-level requirements over the
-//! framework-neutral core [`frontegg_auth`] (re-exported as [`core`], with its common types at
-//! the root, so this is the only crate an axum application depends on).
+//! framework-neutral core [`frontegg_auth`] (re-exported under its own name, with its common
+//! types at the root, so this is the only crate an axum application depends on). The
+//! `frontegg-actix` adapter offers the same functions and extractors under the same names.
 //!
 //! | what | how |
 //! |---|---|
@@ -12,6 +13,7 @@
 //! | require rights in a handler's signature | [`Require<R>`](Require), with [`permission!`] / [`role!`] markers |
 //! | require the tenant of the path | `.route_layer(`[`require_tenant_from_path`]`("tenant_id"))` |
 //! | answer refusals your own way | `Result<Identity, `[`AuthRejection`]`>` |
+//! | read the caller in your own middleware | [`Caller::from_extensions`] |
 //!
 //! # Getting started
 //!
@@ -79,7 +81,8 @@
 //! ```
 //!
 //! Behind the optional layer, a plain `Identity` (or [`Require`], or any route layer of this
-//! crate) answers an anonymous caller 401.
+//! crate) answers an anonymous caller 401; `Option<Require<R>>` gives `None` for an anonymous
+//! caller and still answers 403 to an identity that lacks the right.
 //!
 //! # Requirements on routes
 //!
@@ -198,15 +201,15 @@
 //! ```
 //!
 //! A handler can also check requirements chosen at run time with
-//! [`Identity::satisfies`](frontegg_auth::Identity::satisfies), and turn the refusal into the
-//! standard 403 through [`AuthError::Forbidden`]:
+//! [`Identity::satisfies`](frontegg_auth::Identity::satisfies); `?` turns the refusal into the
+//! standard 403:
 //!
 //! ```
 //! use frontegg_axum::{AuthError, AuthRejection, Identity, Requirement};
 //!
 //! async fn report(identity: Identity) -> Result<String, AuthRejection> {
 //!     let needed = Requirement::permission("reports.read");
-//!     identity.satisfies(&needed).map_err(AuthError::Forbidden)?;
+//!     identity.satisfies(&needed).map_err(AuthError::from)?;
 //!     Ok("the report".to_owned())
 //! }
 //! # let _ = axum::Router::<()>::new().route("/", axum::routing::get(report));
@@ -214,23 +217,16 @@
 //!
 //! # Answers
 //!
-//! | situation | status | answered by |
-//! |---|---|---|
-//! | no credential ([`authenticate`]), or anonymous where an identity is needed | 401, `WWW-Authenticate: Bearer` | layer or extractor |
-//! | malformed, expired, mis-signed, revoked credential | 401, `Bearer error="invalid_token"` | the authentication layer |
-//! | a right or the tenant missing | 403, `Bearer error="insufficient_scope"` | [`require`], [`Require`], [`require_tenant_from_path`] |
-//! | Frontegg unreachable and nothing cached answers (no key loaded yet, a new `kid` whose refetch fails, a failed lookup) | 503, `Retry-After` | the authentication layer |
-//! | no authentication layer ran before an extractor or the tenant layer | 500 | [`AuthRejection::MissingLayer`] |
+//! Every refusal is the core's [`Refusal`], answered exactly as in the core's [table of
+//! answers](frontegg_auth::refusal#answers): 401 without a valid credential, 403 without the
+//! right, 503 when Frontegg cannot be reached and nothing cached answers, 500 for a misconfigured
+//! server. The bodies never contain the token.
 //!
-//! The 401, 403 and 503 bodies are the core's JSON `{"error", "error_description"}`
-//! ([`AuthError::into_response`]); they never contain the token.
-//!
-//! **A missing layer is a 500, on purpose.** The extractors cannot tell an anonymous caller from
-//! a server that forgot the authentication layer unless the layer says so: [`authenticate`] puts
-//! the [`Identity`](frontegg_auth::Identity) into the request, [`authenticate_optional`] puts it or
-//! the [`Anonymous`] marker. When neither is there, the server is misconfigured; answering 401
-//! would blame the caller, and answering as if anonymous would silently open the route. The
-//! route layer [`require`] (the core's [`RequireLayer`]) answers the same 500.
+//! **A missing layer is a 500, on purpose.** The authentication layer puts a [`Caller`] into
+//! every request it lets through, identified or anonymous. When an extractor or a route layer
+//! finds none, the server is misconfigured; answering 401 would blame the caller, and answering
+//! as if anonymous would silently open the route. The misconfiguration is logged at error level
+//! the first time.
 //!
 //! # CORS
 //!
@@ -252,25 +248,22 @@ mod rejection;
 mod tenant;
 
 pub use extract::{Identity, Require};
-pub use rejection::AuthRejection;
-pub use tenant::{TenantFromPath, TenantFromPathFuture, TenantFromPathLayer, require_tenant_from_path};
+pub use rejection::{AuthRejection, render};
+pub use tenant::{TenantCheck, TenantCheckFuture, TenantCheckLayer, require_tenant_from_path};
 
-/// The core crate, [`frontegg_auth`], for what is not re-exported at the root (the API client
-/// [`core::api`], the key sources, the tower services).
-pub use frontegg_auth as core;
-
+pub use frontegg_auth;
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
 pub use frontegg_auth::{
-    API_KEY_HEADER, Algorithm, Anonymous, AuthError, AuthenticateLayer, Authenticator, Config, ConfigBuilder,
-    ConfigError, Credential, CredentialKind, Denied, KeySource, Region, RequireLayer, Requirement, TokenType,
-    permission, role,
+    API_KEY_HEADER, Algorithm, AuthError, AuthenticationLayer, Authenticator, Caller, Config, ConfigBuilder,
+    ConfigError, Credential, CredentialKind, Denied, KeySource, Refusal, Region, RequirementLayer, Requirement,
+    TokenType, permission, role,
 };
 
 /// The authentication layer, for `Router::layer`: every request must carry a valid credential,
 /// else the layer answers 401 (503 when Frontegg cannot be reached and nothing cached answers). The
 /// verified [`Identity`] is what handlers then extract.
 ///
-/// The core's [`AuthenticateLayer::new`]; `.allow_cors_preflight()` lets CORS preflights through.
+/// The core's [`AuthenticationLayer::new`]; `.allow_cors_preflight()` lets CORS preflights through.
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -282,15 +275,15 @@ pub use frontegg_auth::{
 ///     .layer(authenticate(auth))
 /// # }
 /// ```
-pub fn authenticate(auth: Authenticator) -> AuthenticateLayer {
-    AuthenticateLayer::new(auth)
+pub fn authenticate(auth: Authenticator) -> AuthenticationLayer {
+    AuthenticationLayer::new(auth)
 }
 
 /// The authentication layer for routes open to anonymous callers: a request without any
-/// credential passes as [`Anonymous`] (`Option<Identity>` is `None`); a credential that is sent
-/// must be valid (401 otherwise).
+/// credential passes as [`Caller::Anonymous`] (`Option<Identity>` is `None`); a credential that is
+/// sent must be valid (401 otherwise).
 ///
-/// The core's [`AuthenticateLayer::optional`].
+/// The core's [`AuthenticationLayer::optional`].
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -302,15 +295,15 @@ pub fn authenticate(auth: Authenticator) -> AuthenticateLayer {
 ///     .layer(authenticate_optional(auth))
 /// # }
 /// ```
-pub fn authenticate_optional(auth: Authenticator) -> AuthenticateLayer {
-    AuthenticateLayer::optional(auth)
+pub fn authenticate_optional(auth: Authenticator) -> AuthenticationLayer {
+    AuthenticationLayer::optional(auth)
 }
 
-/// A route layer enforcing `requirement` on the identity that the authentication layer found:
-/// 401 without an identity (an anonymous caller, or no authentication layer in front), 403 with
-/// the core's `insufficient_scope` answer when the requirement fails.
+/// A route layer enforcing `requirement` on the caller that the authentication layer found:
+/// 401 for an anonymous caller, 403 with the core's `insufficient_scope` answer when the
+/// requirement fails, 500 when no authentication layer ran before it.
 ///
-/// The core's [`RequireLayer::new`]. Add it with `route_layer`, *before* adding the
+/// The core's [`RequirementLayer::new`]. Add it with `route_layer`, *before* adding the
 /// authentication layer (see [the guide](crate#requirements-on-routes)).
 ///
 /// ```
@@ -324,6 +317,6 @@ pub fn authenticate_optional(auth: Authenticator) -> AuthenticateLayer {
 ///     .layer(authenticate(auth))
 /// # }
 /// ```
-pub fn require(requirement: Requirement) -> RequireLayer {
-    RequireLayer::new(requirement)
+pub fn require(requirement: Requirement) -> RequirementLayer {
+    RequirementLayer::new(requirement)
 }

@@ -1,5 +1,5 @@
-//! The tenant taken from a path parameter: [`require_tenant_from_path`], [`TenantFromPathLayer`],
-//! [`TenantFromPath`].
+//! The tenant taken from a path parameter: [`require_tenant_from_path`], [`TenantCheckLayer`],
+//! [`TenantCheck`], [`TenantCheckFuture`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,10 +12,9 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use frontegg_auth::{AuthError, Denied, Requirement};
+use frontegg_auth::{AuthError, Caller, Denied, Refusal, Requirement};
 
-use crate::extract::identity_from_extensions;
-use crate::rejection::AuthRejection;
+use crate::rejection::render;
 
 /// A route layer that requires the caller's tenant (`tenantId` of the credential,
 /// [`Identity::tenant_id`](frontegg_auth::Identity::tenant_id)) to be the value of the path
@@ -46,48 +45,76 @@ use crate::rejection::AuthRejection;
 /// | the credential's tenant is the path's | the route's |
 /// | another tenant, or none | 403, the core's `insufficient_scope` answer |
 /// | an anonymous caller ([`authenticate_optional`](crate::authenticate_optional)) | 401 |
-/// | no authentication layer ran first | 500, [`AuthRejection::MissingLayer`] |
-/// | the route has no such parameter, or no route matched | 500, [`AuthRejection::MissingPathParam`] |
+/// | no authentication layer ran first | 500, [`Refusal::no_authentication`] |
+/// | the route has no such parameter, or no route matched | 500, naming the parameter |
 /// | the tenant parameter is not UTF-8 once decoded (it cannot name the caller's tenant) | 403, as a mismatch |
-/// | another parameter of the route is not UTF-8 (axum then keeps none, so the tenant cannot be checked) | 400, [`AuthRejection::InvalidPath`] |
+/// | another parameter of the route is not UTF-8 (axum then keeps none, so the tenant cannot be checked) | 400, axum's description |
 ///
 /// The comparison is exact, on the percent-decoded value.
-pub fn require_tenant_from_path(param: impl Into<String>) -> TenantFromPathLayer {
-    TenantFromPathLayer { param: Arc::from(param.into()) }
+pub fn require_tenant_from_path(param: impl Into<String>) -> TenantCheckLayer {
+    TenantCheckLayer { param: Arc::from(param.into()) }
 }
 
-/// Applies [`TenantFromPath`]; made by [`require_tenant_from_path`].
+/// Applies [`TenantCheck`]; made by [`require_tenant_from_path`].
 #[derive(Debug, Clone)]
-pub struct TenantFromPathLayer {
+pub struct TenantCheckLayer {
     param: Arc<str>,
 }
 
-impl TenantFromPathLayer {
+impl TenantCheckLayer {
     /// The name of the path parameter that holds the tenant id.
     pub fn param(&self) -> &str {
         &self.param
     }
 }
 
-impl<S> Layer<S> for TenantFromPathLayer {
-    type Service = TenantFromPath<S>;
+impl<S> Layer<S> for TenantCheckLayer {
+    type Service = TenantCheck<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TenantFromPath { inner, param: self.param.clone() }
+        TenantCheck::new(inner, self.param.to_string())
     }
 }
 
 /// Requires the caller's tenant to be a path parameter's value; see [`require_tenant_from_path`].
 #[derive(Debug, Clone)]
-pub struct TenantFromPath<S> {
+pub struct TenantCheck<S> {
     inner: S,
     param: Arc<str>,
 }
 
-/// The future of [`TenantFromPath`]: the check, then the inner service.
-pub type TenantFromPathFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+impl<S> TenantCheck<S> {
+    /// Checks the tenant of the path parameter `param` in front of `inner`.
+    pub fn new(inner: S, param: impl Into<String>) -> Self {
+        TenantCheck { inner, param: Arc::from(param.into()) }
+    }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for TenantFromPath<S>
+    /// The layer, as `tower` services offer it.
+    pub fn layer(param: impl Into<String>) -> TenantCheckLayer {
+        require_tenant_from_path(param)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, by value.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// The future of [`TenantCheck`]: the check, then the inner service. Boxed: reading the path
+/// parameters is an async extraction in axum.
+pub type TenantCheckFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for TenantCheck<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
@@ -96,7 +123,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = TenantFromPathFuture<Self::Response, Self::Error>;
+    type Future = TenantCheckFuture<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -111,34 +138,37 @@ where
             let (mut parts, body) = req.into_parts();
             match check(&mut parts, &param).await {
                 Ok(()) => inner.call(Request::from_parts(parts, body)).await,
-                Err(rejection) => Ok(rejection.to_response()),
+                Err(refusal) => Ok(render(&refusal)),
             }
         })
     }
 }
 
-/// The identity first (401, 500), then the path (500), then the tenant (403).
-async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), AuthRejection> {
-    let identity =
-        identity_from_extensions(&parts.extensions)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?.clone();
+/// The caller first (500, 401), then the path (500, 400), then the tenant (403).
+async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), Refusal> {
+    let identity = Caller::from_extensions(&parts.extensions)?.identified()?.clone();
     let params = match RawPathParams::from_request_parts(parts, &()).await {
         Ok(params) => params,
         // Our parameter is not UTF-8 once decoded: it cannot name the caller's tenant (actix
         // decodes such a segment lossily and finds the same mismatch).
         Err(rejection) if rejection.body_text() == format!("Invalid UTF-8 in `{param}`") => {
-            return Err(AuthRejection::Auth(AuthError::Forbidden(Denied::wrong_tenant())));
+            return Err(AuthError::Forbidden(Denied::wrong_tenant()).into());
         }
         // Another parameter is not UTF-8: axum then keeps none of them, so the tenant cannot be
         // checked. Refuse as axum would (400); actix, which decodes lossily, checks the tenant.
         Err(rejection) if rejection.status().is_client_error() => {
-            return Err(AuthRejection::InvalidPath(rejection.body_text()));
+            return Err(Refusal::bad_request(rejection.body_text()));
         }
-        Err(_) => return Err(AuthRejection::MissingPathParam(param.to_owned())),
+        Err(_) => return Err(missing_param(param)),
     };
-    let tenant = params
-        .iter()
-        .find(|(key, _)| *key == param)
-        .map(|(_, value)| value)
-        .ok_or_else(|| AuthRejection::MissingPathParam(param.to_owned()))?;
-    Requirement::tenant(tenant).check(&identity).map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))
+    let tenant =
+        params.iter().find(|(key, _)| *key == param).map(|(_, value)| value).ok_or_else(|| missing_param(param))?;
+    identity.satisfies(&Requirement::tenant(tenant)).map_err(|denied| AuthError::Forbidden(denied).into())
+}
+
+fn missing_param(param: &str) -> Refusal {
+    Refusal::misconfigured(format!(
+        "The route has no path parameter `{param}` for the Frontegg tenant check: check the parameter's name, and add \
+         the check with route_layer (with layer, it also wraps the fallback)"
+    ))
 }

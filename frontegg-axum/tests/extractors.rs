@@ -8,9 +8,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use frontegg_axum::core::Identity as CoreIdentity;
+use frontegg_axum::frontegg_auth::Identity as CoreIdentity;
 use frontegg_axum::{
-    AllOf, Anonymous, AnyOf, AuthError, AuthRejection, Identity, Require, Requirement, RequirementMarker, TokenType,
+    AllOf, AnyOf, AuthError, Caller, AuthRejection, Identity, Require, Requirement, RequirementMarker, TokenType,
     permission, require_tenant_from_path, role,
 };
 
@@ -49,7 +49,7 @@ async fn admin_or_owner(caller: Require<AnyOf<(Admin, Owner)>>) -> String {
 type ReadAndManage = AllOf<(ReadReports, AnyOf<(Owner, Admin)>)>;
 
 async fn nested(caller: Require<ReadAndManage>) -> String {
-    caller.into_identity().into_inner().sub().to_owned()
+    caller.into_identity().0.sub().to_owned()
 }
 
 fn routes() -> Router {
@@ -64,7 +64,7 @@ fn routes() -> Router {
 
 #[tokio::test]
 async fn an_identity_is_extracted() {
-    let app = routes().layer(Extension(alice()));
+    let app = routes().layer(Extension(Caller::Identified(alice())));
     for path in ["/who", "/maybe", "/read", "/admin-or-owner", "/nested"] {
         let answer = send(&app, path, &[]).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
@@ -74,7 +74,7 @@ async fn an_identity_is_extracted() {
 
 #[tokio::test]
 async fn a_missing_requirement_is_a_403_with_the_core_answer() {
-    let app = routes().layer(Extension(alice()));
+    let app = routes().layer(Extension(Caller::Identified(alice())));
     let answer = send(&app, "/read-write", &[]).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -88,7 +88,7 @@ async fn a_missing_requirement_is_a_403_with_the_core_answer() {
     assert_eq!(answer.header("content-type"), "application/json");
 
     let bob = CoreIdentity::for_tests("bob", TokenType::User, Some("t1"), &["viewer"], &["reports.read"]);
-    let app = routes().layer(Extension(bob));
+    let app = routes().layer(Extension(Caller::Identified(bob)));
     for path in ["/admin-or-owner", "/nested"] {
         let answer = send(&app, path, &[]).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
@@ -98,7 +98,7 @@ async fn a_missing_requirement_is_a_403_with_the_core_answer() {
 
 #[tokio::test]
 async fn an_anonymous_caller_is_401_except_for_option() {
-    let app = routes().layer(Extension(Anonymous));
+    let app = routes().layer(Extension(Caller::Anonymous));
     let answer = send(&app, "/maybe", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.text(), "anonymous");
@@ -139,7 +139,7 @@ async fn a_handler_can_inspect_the_rejection() {
     }
     let app = Router::new().route("/", get(page)).route("/optional", get(optional));
 
-    let anonymous = app.clone().layer(Extension(Anonymous));
+    let anonymous = app.clone().layer(Extension(Caller::Anonymous));
     let answer = send(&anonymous, "/", &[]).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.header("location"), "/login");
@@ -148,7 +148,7 @@ async fn a_handler_can_inspect_the_rejection() {
     assert_missing_layer(&send(&app, "/", &[]).await);
     assert_eq!(send(&app, "/optional", &[]).await.text(), "misconfigured: true");
 
-    let known = app.layer(Extension(alice()));
+    let known = app.layer(Extension(Caller::Identified(alice())));
     assert_eq!(send(&known, "/", &[]).await.text(), "alice");
     assert_eq!(send(&known, "/optional", &[]).await.text(), "alice");
 }
@@ -156,10 +156,10 @@ async fn a_handler_can_inspect_the_rejection() {
 #[tokio::test]
 async fn a_handler_can_check_a_requirement_chosen_at_run_time() {
     async fn report(identity: Identity) -> Result<String, AuthRejection> {
-        identity.satisfies(&WriteReports::requirement()).map_err(AuthError::Forbidden)?;
+        identity.satisfies(&WriteReports::requirement()).map_err(AuthError::from)?;
         Ok("written".to_owned())
     }
-    let app = Router::new().route("/", get(report)).layer(Extension(alice()));
+    let app = Router::new().route("/", get(report)).layer(Extension(Caller::Identified(alice())));
     let answer = send(&app, "/", &[]).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.json()["error"], "insufficient_scope");
@@ -175,7 +175,7 @@ fn tenant_routes() -> Router {
 
 #[tokio::test]
 async fn the_tenant_of_the_path_must_be_the_credentials() {
-    let app = tenant_routes().layer(Extension(alice()));
+    let app = tenant_routes().layer(Extension(Caller::Identified(alice())));
     let answer = send(&app, "/tenants/t1/reports", &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.text(), "alice");
@@ -198,18 +198,18 @@ async fn the_tenant_of_the_path_must_be_the_credentials() {
 #[tokio::test]
 async fn the_tenant_of_the_path_is_compared_decoded_and_exactly() {
     let spaced = CoreIdentity::for_tests("carol", TokenType::TenantApi, Some("t 1"), &[], &[]);
-    let app = tenant_routes().layer(Extension(spaced));
+    let app = tenant_routes().layer(Extension(Caller::Identified(spaced)));
     assert_eq!(send(&app, "/tenants/t%201/reports", &[]).await.status, StatusCode::OK);
     assert_eq!(send(&app, "/tenants/T%201/reports", &[]).await.status, StatusCode::FORBIDDEN);
 
     let no_tenant = CoreIdentity::for_tests("dave", TokenType::User, None, &[], &[]);
-    let app = tenant_routes().layer(Extension(no_tenant));
+    let app = tenant_routes().layer(Extension(Caller::Identified(no_tenant)));
     assert_eq!(send(&app, "/tenants/t1/reports", &[]).await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
 async fn the_tenant_layer_refuses_anonymous_callers_and_missing_layers() {
-    let app = tenant_routes().layer(Extension(Anonymous));
+    let app = tenant_routes().layer(Extension(Caller::Anonymous));
     let answer = send(&app, "/tenants/t1/reports", &[]).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.www_authenticate(), "Bearer");
@@ -220,7 +220,7 @@ async fn the_tenant_layer_refuses_anonymous_callers_and_missing_layers() {
 
 #[tokio::test]
 async fn the_tenant_layer_on_a_route_without_the_parameter_is_a_500() {
-    let app = tenant_routes().layer(Extension(alice()));
+    let app = tenant_routes().layer(Extension(Caller::Identified(alice())));
     let answer = send(&app, "/other/t1", &[]).await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(answer.headers.get("www-authenticate").is_none());
@@ -233,7 +233,7 @@ async fn the_tenant_layer_on_a_route_without_the_parameter_is_a_500() {
     let app = Router::new()
         .route("/tenants/{tenant_id}/reports", get(who))
         .layer(require_tenant_from_path("tenant_id"))
-        .layer(Extension(alice()));
+        .layer(Extension(Caller::Identified(alice())));
     assert_eq!(send(&app, "/tenants/t1/reports", &[]).await.status, StatusCode::OK);
     assert_eq!(send(&app, "/tenants/t2/reports", &[]).await.status, StatusCode::FORBIDDEN);
     let answer = send(&app, "/nowhere", &[]).await;
@@ -243,7 +243,7 @@ async fn the_tenant_layer_on_a_route_without_the_parameter_is_a_500() {
 
 #[tokio::test]
 async fn a_path_parameter_that_is_not_utf8_is_a_tenant_mismatch() {
-    let app = tenant_routes().layer(Extension(alice()));
+    let app = tenant_routes().layer(Extension(Caller::Identified(alice())));
     let answer = send(&app, "/tenants/%FF/reports", &[]).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.json()["error_description"], "The credential does not belong to this tenant");

@@ -57,5 +57,5 @@ pub fn assert_missing_layer(answer: &Answer) {
     let body = answer.json();
     assert_eq!(body["error"], "server_error");
     let description = body["error_description"].as_str().unwrap_or_default();
-    assert!(description.contains("authentication layer is not installed"), "{description}");
+    assert!(description.contains("No Frontegg authentication ran before this check"), "{description}");
 }
