@@ -5,54 +5,37 @@ use std::future::{Ready, ready};
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use actix_web::dev::{Extensions, Payload};
+use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 use frontegg_auth::markers::RequirementMarker;
-use frontegg_auth::{Anonymous, AuthError, Requirement};
+use frontegg_auth::{Caller, Refusal, Requirement};
 
-use crate::error::AuthRejection;
+use crate::rejection::AuthRejection;
 
-/// What the authentication middleware left in the request extensions: `Some` identity, `None` for
-/// an anonymous caller (optional mode), and an error when no middleware ran.
-pub(crate) fn identity_from_extensions(
-    extensions: &Extensions,
-) -> Result<Option<&frontegg_auth::Identity>, AuthRejection> {
-    if let Some(identity) = extensions.get::<frontegg_auth::Identity>() {
-        return Ok(Some(identity));
-    }
-    if extensions.get::<Anonymous>().is_some() {
-        return Ok(None);
-    }
-    Err(AuthRejection::MissingMiddleware)
-}
-
-/// Reads the request's identity; see [`identity_from_extensions`]. Misconfigurations are logged.
-fn identity_of(req: &HttpRequest) -> Result<Option<frontegg_auth::Identity>, AuthRejection> {
-    let found = identity_from_extensions(&req.extensions()).map(|found| found.cloned());
-    if let Err(rejection) = &found {
-        rejection.log();
-    }
-    found
+/// The caller the authentication middleware found, cloned out of the request.
+fn caller_of(req: &HttpRequest) -> Result<Caller, Refusal> {
+    Caller::from_request(req.extensions().get()).cloned()
 }
 
 /// The verified caller, as an extractor: a newtype over the core's [`frontegg_auth::Identity`],
 /// which it dereferences to (`identity.sub()`, `identity.tenant_id()`, `identity.has_permission(..)`).
 ///
-/// It reads what the [`Authenticate`](crate::Authenticate) middleware put into the request:
+/// It reads the [`Caller`] that the [`authenticate`](crate::authenticate) middleware put into
+/// the request:
 ///
-/// | in the request | `Identity` | `Option<Identity>` | [`MaybeIdentity`] |
+/// | the caller | `Identity` | `Option<Identity>` | [`MaybeIdentity`] |
 /// |---|---|---|---|
-/// | a verified identity | the identity | `Some(identity)` | `MaybeIdentity(Some(identity))` |
-/// | an anonymous caller (optional mode, no credential) | 401 ([`AuthError::MissingCredential`]) | `None` | `MaybeIdentity(None)` |
-/// | nothing: no authentication middleware ran before the handler | 500 ([`AuthRejection::MissingMiddleware`]) | **`None`** | 500 |
+/// | identified | the identity | `Some(identity)` | `MaybeIdentity(Some(identity))` |
+/// | anonymous (optional mode, no credential) | 401 | `None` | `MaybeIdentity(None)` |
+/// | none: no authentication middleware ran before the handler | 500 | **`None`** | 500 |
 ///
 /// A request with a bad credential never reaches the handler: the middleware answers it.
 ///
 /// `Option<Identity>` is actix-web's generic `Option<T>` extractor, which turns *every* error of
 /// `T` into `None`: it cannot tell an anonymous caller from a missing middleware. That is safe
 /// (the handler sees an anonymous caller) but hides the misconfiguration, which is only logged
-/// (at `error` level, through `tracing`). [`MaybeIdentity`] answers 500 instead.
+/// (at `error` level the first time, through `tracing`). [`MaybeIdentity`] answers 500 instead.
 ///
 /// ```
 /// use frontegg_actix::Identity;
@@ -74,18 +57,6 @@ fn identity_of(req: &HttpRequest) -> Result<Option<frontegg_auth::Identity>, Aut
 #[derive(Clone, Debug)]
 pub struct Identity(pub frontegg_auth::Identity);
 
-impl Identity {
-    /// The core identity.
-    pub fn inner(&self) -> &frontegg_auth::Identity {
-        &self.0
-    }
-
-    /// The core identity, by value.
-    pub fn into_inner(self) -> frontegg_auth::Identity {
-        self.0
-    }
-}
-
 impl Deref for Identity {
     type Target = frontegg_auth::Identity;
 
@@ -94,41 +65,18 @@ impl Deref for Identity {
     }
 }
 
-impl AsRef<frontegg_auth::Identity> for Identity {
-    fn as_ref(&self) -> &frontegg_auth::Identity {
-        &self.0
-    }
-}
-
-impl From<frontegg_auth::Identity> for Identity {
-    fn from(identity: frontegg_auth::Identity) -> Self {
-        Identity(identity)
-    }
-}
-
-impl From<Identity> for frontegg_auth::Identity {
-    fn from(identity: Identity) -> Self {
-        identity.0
-    }
-}
-
 impl FromRequest for Identity {
     type Error = AuthRejection;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(match identity_of(req) {
-            Ok(Some(identity)) => Ok(Identity(identity)),
-            Ok(None) => Err(AuthRejection::Auth(AuthError::MissingCredential)),
-            Err(rejection) => Err(rejection),
-        })
+        ready(caller_of(req).and_then(|caller| Ok(Identity(caller.identified()?.clone()))).map_err(AuthRejection))
     }
 }
 
 /// The caller's identity if there is one, as an extractor that also catches a missing middleware:
 /// `Some` identity, `None` for an anonymous caller of an [optional](crate::Authenticate::optional)
-/// middleware, and 500 ([`AuthRejection::MissingMiddleware`]) when no authentication middleware
-/// ran before the handler.
+/// middleware, and 500 when no authentication middleware ran before the handler.
 ///
 /// It exists because actix-web's `Option<Identity>` gives `None` for any error, a missing
 /// middleware included (see [`Identity`]); use it where that misconfiguration must not pass
@@ -151,13 +99,6 @@ pub struct MaybeIdentity(
     pub Option<Identity>,
 );
 
-impl MaybeIdentity {
-    /// The identity; `None` for an anonymous caller.
-    pub fn into_inner(self) -> Option<Identity> {
-        self.0
-    }
-}
-
 impl Deref for MaybeIdentity {
     type Target = Option<Identity>;
 
@@ -166,18 +107,12 @@ impl Deref for MaybeIdentity {
     }
 }
 
-impl From<MaybeIdentity> for Option<Identity> {
-    fn from(identity: MaybeIdentity) -> Self {
-        identity.0
-    }
-}
-
 impl FromRequest for MaybeIdentity {
     type Error = AuthRejection;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(identity_of(req).map(|found| MaybeIdentity(found.map(Identity))))
+        ready(caller_of(req).map(|caller| MaybeIdentity(caller.identity().cloned().map(Identity))).map_err(AuthRejection))
     }
 }
 
@@ -188,7 +123,7 @@ impl FromRequest for MaybeIdentity {
 /// a tuple of markers (all of them), [`AllOf`](crate::AllOf) (all of them) or
 /// [`AnyOf`](crate::AnyOf) (any one of them). Refusals: 401 for an anonymous caller, 403 with the
 /// core's `insufficient_scope` answer when the requirement fails, 500 when no authentication
-/// middleware ran ([`AuthRejection`]).
+/// middleware ran.
 ///
 /// ```
 /// use frontegg_actix::{AnyOf, Require, permission, role};
@@ -222,19 +157,9 @@ impl<R: RequirementMarker> Require<R> {
         R::requirement()
     }
 
-    /// The identity.
-    pub fn identity(&self) -> &Identity {
-        &self.identity
-    }
-
     /// The identity, by value.
     pub fn into_identity(self) -> Identity {
         self.identity
-    }
-
-    /// The core identity, by value.
-    pub fn into_inner(self) -> frontegg_auth::Identity {
-        self.identity.0
     }
 }
 
@@ -271,7 +196,7 @@ impl<R: RequirementMarker> FromRequest for Require<R> {
 }
 
 fn check<R: RequirementMarker>(req: &HttpRequest) -> Result<Require<R>, AuthRejection> {
-    let identity = identity_of(req)?.ok_or(AuthRejection::Auth(AuthError::MissingCredential))?;
-    R::requirement().check(&identity).map_err(|denied| AuthRejection::Auth(AuthError::Forbidden(denied)))?;
-    Ok(Require { identity: Identity(identity), marker: PhantomData })
+    let caller = caller_of(req)?;
+    let identity = caller.check(&R::requirement()).map_err(Refusal::from)?;
+    Ok(Require { identity: Identity(identity.clone()), marker: PhantomData })
 }

@@ -6,16 +6,17 @@
 //! administrators, or to authenticated and anonymous callers); to *protect* a scope or a
 //! resource, use [`require`](crate::require), which answers 401 and 403.
 //!
-//! Guards read the identity that [`Authenticate`](crate::Authenticate) put into the request
+//! Guards read the [`Caller`] that the [authentication](crate::authenticate) put into the request
 //! extensions, so it must run before routing: wrap the **App** with it, or a scope that encloses
 //! the guarded scopes, resources and routes. (A guard on a scope or a resource is evaluated by
 //! its parent while routing, before the scope's or resource's own middleware; a guard on a
 //! route, by its resource, after the resource's middleware.) Without an identity, every guard
-//! fails but [`anonymous`].
+//! fails but [`anonymous`]; without any caller (no authentication ran), every guard fails and
+//! the misconfiguration is logged.
 //!
 //! ```
 //! use actix_web::{App, HttpResponse, web};
-//! use frontegg_actix::{Authenticate, Authenticator, guard};
+//! use frontegg_actix::{Authenticator, guard};
 //!
 //! # fn demo(auth: Authenticator) {
 //! let app = App::new()
@@ -28,7 +29,7 @@
 //!             // ...and everybody else a sign-in page.
 //!             .route(web::get().to(|| async { HttpResponse::Ok().body("please sign in") })),
 //!     )
-//!     .wrap(Authenticate::optional(auth));
+//!     .wrap(frontegg_actix::authenticate_optional(auth));
 //! # let _ = app;
 //! # }
 //! ```
@@ -36,7 +37,7 @@
 use actix_web::guard::{Guard, GuardContext};
 
 use frontegg_auth::markers::RequirementMarker;
-use frontegg_auth::{Identity, Requirement};
+use frontegg_auth::{Caller, Requirement};
 
 /// What an [`IdentityGuard`] checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,24 +54,21 @@ pub struct IdentityGuard {
 }
 
 impl IdentityGuard {
-    /// Whether a request with this identity (or none, `anonymous` telling whether the middleware
-    /// marked it so) passes.
-    fn passes(&self, identity: Option<&Identity>, anonymous: bool) -> bool {
-        match (&self.check, identity) {
-            // Only a request the middleware saw and found anonymous: one it has not seen yet
-            // (wrapped on the same resource, it runs after the guards) is no anonymous caller.
-            (Check::Anonymous, identity) => identity.is_none() && anonymous,
-            (_, None) => false,
-            (Check::Authenticated, Some(_)) => true,
-            (Check::Requirement(requirement), Some(identity)) => requirement.check(identity).is_ok(),
+    /// Whether a request with this caller passes.
+    fn passes(&self, caller: &Caller) -> bool {
+        match (&self.check, caller) {
+            (Check::Anonymous, caller) => matches!(caller, Caller::Anonymous),
+            (Check::Authenticated, caller) => caller.identity().is_some(),
+            (Check::Requirement(requirement), caller) => caller.check(requirement).is_ok(),
         }
     }
 }
 
 impl Guard for IdentityGuard {
     fn check(&self, ctx: &GuardContext<'_>) -> bool {
-        let data = ctx.req_data();
-        self.passes(data.get::<Identity>(), data.get::<frontegg_auth::Anonymous>().is_some())
+        // No caller: a request the authentication has not seen (wrapped on the same resource, it
+        // runs after the guards) is no anonymous caller; every guard fails.
+        Caller::from_request(ctx.req_data().get()).is_ok_and(|caller| self.passes(caller))
     }
 }
 
@@ -80,7 +78,7 @@ pub fn authenticated() -> IdentityGuard {
 }
 
 /// Passes requests *without* a verified identity: anonymous callers of an
-/// [optional](crate::Authenticate::optional) middleware. A request no authentication middleware
+/// [optional](crate::authenticate_optional) middleware. A request no authentication middleware
 /// saw does not pass.
 pub fn anonymous() -> IdentityGuard {
     IdentityGuard { check: Check::Anonymous }
@@ -139,9 +137,8 @@ mod tests {
 
     #[test]
     fn anonymous_means_seen_by_the_middleware_and_found_anonymous() {
-        assert!(anonymous().passes(None, true));
-        // No middleware saw the request (yet): not an anonymous caller.
-        assert!(!anonymous().passes(None, false));
-        assert!(!authenticated().passes(None, true));
+        assert!(anonymous().passes(&Caller::Anonymous));
+        assert!(!authenticated().passes(&Caller::Anonymous));
+        assert!(!role("admin").passes(&Caller::Anonymous));
     }
 }

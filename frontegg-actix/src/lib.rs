@@ -1,9 +1,10 @@
 //! [actix-web](https://actix.rs) 4 middleware, extractors and guards for
 //! [Frontegg](https://frontegg.com) authentication and authorization, on top of the
-//! framework-neutral core [`frontegg_auth`] (re-exported as [`core`]).
+//! framework-neutral core [`frontegg_auth`] (re-exported under its own name). The
+//! `frontegg-axum` adapter offers the same functions and extractors under the same names.
 //!
-//! - [`Authenticate`]: middleware that verifies `Authorization: Bearer` / `x-api-key` and puts
-//!   the caller's identity into the request, required or [optional](Authenticate::optional);
+//! - [`authenticate`]: middleware that verifies `Authorization: Bearer` / `x-api-key` and puts
+//!   the caller's identity into the request, required or [optional](authenticate_optional);
 //! - [`Identity`], `Option<Identity>`, [`MaybeIdentity`]: the caller, in a handler;
 //! - [`require`], [`require_tenant_from_path`]: middleware that protects a scope or a resource
 //!   (401 / 403);
@@ -12,17 +13,17 @@
 //! - [`AuthRejection`]: every refusal, answered with the core's RFC 6750 response.
 //!
 //! Every refusal of a caller (401, 403, 503) is answered exactly as the core and the other adapter
-//! (`frontegg-axum`) answer it: same status, same headers, same JSON body. The 500s of a
-//! misconfigured server name this crate's own terms.
+//! (`frontegg-axum`) answer it: same status, same headers, same JSON body; so are the 500s of a
+//! misconfigured server.
 //!
 //! # Quick start
 //!
-//! Build one [`Authenticator`] at start-up and wrap the `App` with [`Authenticate`]:
+//! Build one [`Authenticator`] at start-up and wrap the `App` with [`authenticate`]:
 //!
 //! ```no_run
 //! use std::time::Duration;
 //! use actix_web::{App, HttpServer, web};
-//! use frontegg_actix::{Authenticate, Authenticator, Config, Identity};
+//! use frontegg_actix::{Authenticator, Config, Identity, authenticate};
 //!
 //! async fn me(identity: Identity) -> String {
 //!     format!("{} of tenant {:?}", identity.sub(), identity.tenant_id())
@@ -37,7 +38,7 @@
 //!     HttpServer::new(move || {
 //!         App::new()
 //!             .route("/me", web::get().to(me))
-//!             .wrap(Authenticate::new(auth.clone()))
+//!             .wrap(authenticate(auth.clone()))
 //!     })
 //!     .bind(("127.0.0.1", 8080))?
 //!     .run()
@@ -54,17 +55,17 @@
 //! actix-web runs the **last** `wrap` **first** (it is the outermost), and routing happens inside
 //! the middleware of the App and of each scope. So:
 //!
-//! - [`Authenticate`] wraps the App (or a scope enclosing every route that needs an identity);
+//! - [`authenticate`] wraps the App (or a scope enclosing every route that needs an identity);
 //! - [`require`] / [`require_tenant_from_path`] wrap a scope or a resource *inside* it, or the
-//!   same scope with `Authenticate` wrapped after: `.wrap(require(..)).wrap(Authenticate::new(auth))`;
-//! - [guards](guard) need `Authenticate` on the App or an enclosing scope, as they run while
+//!   same scope with the authentication wrapped after: `.wrap(require(..)).wrap(authenticate(auth))`;
+//! - [guards](guard) need the authentication on the App or an enclosing scope, as they run while
 //!   routing.
 //!
-//! When nothing put an identity (or the anonymous marker) into the request before an extractor or
+//! When no authentication put a [`Caller`] into the request before an extractor, [`require`] or
 //! [`require_tenant_from_path`], the request is answered **500**
-//! ([`AuthRejection::MissingMiddleware`]) and the misconfiguration logged, rather than treating
-//! the caller as anonymous or blaming them with a 401. [`require`] does the same, exactly as the
-//! core's tower `RequireLayer` that the other adapter uses. Every case fails closed.
+//! ([`Refusal::no_authentication`]) and the misconfiguration logged, rather than treating the
+//! caller as anonymous or blaming them with a 401, exactly as the other adapter does. Every case
+//! fails closed.
 //!
 //! # The caller in a handler
 //!
@@ -97,22 +98,22 @@
 //! | in the request | `Identity` | `Option<Identity>` | `MaybeIdentity` |
 //! |---|---|---|---|
 //! | a verified identity | the identity | `Some` | `MaybeIdentity(Some)` |
-//! | an anonymous caller ([`Authenticate::optional`], no credential) | 401 | `None` | `MaybeIdentity(None)` |
-//! | nothing: no `Authenticate` ran | 500 | **`None`** (logged) | 500 |
+//! | an anonymous caller ([`authenticate_optional`], no credential) | 401 | `None` | `MaybeIdentity(None)` |
+//! | nothing: no the authentication ran | 500 | **`None`** (logged) | 500 |
 //!
 //! `Option<Identity>` is actix-web's generic `Option<T>` extractor, which turns every error of `T`
 //! into `None`; it cannot answer 500 for a missing middleware, hence [`MaybeIdentity`]. A request
-//! with a bad credential never reaches a handler: [`Authenticate`] refuses it, in optional mode
+//! with a bad credential never reaches a handler: [`authenticate`] refuses it, in optional mode
 //! too.
 //!
 //! # Optional authentication
 //!
-//! [`Authenticate::optional`] lets requests without any credential through, anonymous. A public
+//! [`authenticate_optional`] lets requests without any credential through, anonymous. A public
 //! App with a protected scope stacks both modes:
 //!
 //! ```
 //! use actix_web::{App, web};
-//! use frontegg_actix::{Authenticate, Authenticator, Identity};
+//! use frontegg_actix::{Authenticator, Identity, authenticate, authenticate_optional};
 //!
 //! # fn demo(auth: Authenticator) {
 //! let app = App::new()
@@ -121,10 +122,10 @@
 //!     }))
 //!     .service(
 //!         web::scope("/account")
-//!             .wrap(Authenticate::new(auth.clone())) // 401 without a credential
+//!             .wrap(authenticate(auth.clone())) // 401 without a credential
 //!             .route("", web::get().to(|who: Identity| async move { who.sub().to_owned() })),
 //!     )
-//!     .wrap(Authenticate::optional(auth));
+//!     .wrap(authenticate_optional(auth));
 //! # let _ = app;
 //! # }
 //! ```
@@ -139,7 +140,7 @@
 //!
 //! ```
 //! use actix_web::{App, web};
-//! use frontegg_actix::{Authenticate, Authenticator, Requirement, require};
+//! use frontegg_actix::{Authenticator, Requirement, authenticate, require};
 //!
 //! # fn demo(auth: Authenticator) {
 //! let app = App::new()
@@ -158,7 +159,7 @@
 //!                     .route(web::put().to(|| async { "updated" })),
 //!             ),
 //!     )
-//!     .wrap(Authenticate::new(auth));
+//!     .wrap(authenticate(auth));
 //! # let _ = app;
 //! # }
 //! ```
@@ -192,7 +193,7 @@
 //!
 //! ```
 //! use actix_web::{App, web};
-//! use frontegg_actix::{Authenticate, Authenticator, require_tenant_from_path};
+//! use frontegg_actix::{Authenticator, authenticate, require_tenant_from_path};
 //!
 //! # fn demo(auth: Authenticator) {
 //! let app = App::new()
@@ -204,7 +205,7 @@
 //!                 format!("the users of {}", path.into_inner())
 //!             })),
 //!     )
-//!     .wrap(Authenticate::new(auth));
+//!     .wrap(authenticate(auth));
 //! # let _ = app;
 //! # }
 //! ```
@@ -237,7 +238,7 @@
 //!
 //! ```
 //! use actix_web::{App, web};
-//! use frontegg_actix::{Authenticate, Authenticator, guard};
+//! use frontegg_actix::{Authenticator, authenticate, guard};
 //!
 //! # fn demo(auth: Authenticator) {
 //! let app = App::new()
@@ -246,7 +247,7 @@
 //!             .route(web::get().guard(guard::role("admin")).to(|| async { "every setting" }))
 //!             .route(web::get().to(|| async { "your settings" })),
 //!     )
-//!     .wrap(Authenticate::new(auth)); // on the App: guards run while routing
+//!     .wrap(authenticate(auth)); // on the App: guards run while routing
 //! # let _ = app;
 //! # }
 //! ```
@@ -254,22 +255,16 @@
 //! # CORS preflights
 //!
 //! Browsers send preflights (`OPTIONS` with `Access-Control-Request-Method`) without credentials.
-//! Best: put the CORS middleware outside [`Authenticate`] (wrap it after), so it answers them
-//! first. Otherwise [`Authenticate::allow_cors_preflight`] lets them through as anonymous callers (an `Identity` extractor then answers 401).
+//! Best: put the CORS middleware outside [`authenticate`] (wrap it after), so it answers them
+//! first. Otherwise [`Authentication::allow_cors_preflight`] lets them through as anonymous callers (an `Identity` extractor then answers 401).
 //!
 //! # Answers
 //!
-//! | situation | status | `WWW-Authenticate` | body `error` |
-//! |---|---|---|---|
-//! | no credential where one is needed | 401 | `Bearer` | `unauthorized` |
-//! | malformed, expired, forged, revoked... credential | 401 | `Bearer error="invalid_token", ...` | `invalid_token` |
-//! | a requirement not met | 403 | `Bearer error="insufficient_scope", ...` | `insufficient_scope` |
-//! | Frontegg unreachable and nothing cached answers (`Retry-After: 5`) | 503 | `Bearer` | `temporarily_unavailable` |
-//! | misconfiguration: no `Authenticate`, unknown path parameter | 500 | none | `server_error` |
-//!
-//! Every body is JSON, `{"error": ..., "error_description": ...}`, with `Cache-Control: no-store`;
-//! none quotes the token. The 401, 403 and 503 are the core's answers ([`AuthError`]), byte for
-//! byte.
+//! Every refusal is the core's [`Refusal`], rendered by [`render`] and answered exactly as in the
+//! core's [table of answers](frontegg_auth::refusal#answers), byte for byte as the other
+//! adapter: 401 without a valid credential, 403 without the right, 503 when Frontegg cannot be
+//! reached and nothing cached answers, 500 for a misconfigured server. The bodies never contain
+//! the token.
 //!
 //! # Answering your own way
 //!
@@ -297,7 +292,7 @@
 //!
 //! ```
 //! use actix_web::{App, test, web};
-//! use frontegg_actix::{Authenticate, Identity};
+//! use frontegg_actix::{Identity, authenticate};
 //! use frontegg_auth::testing::Emulator;
 //!
 //! # actix_web::rt::System::new().block_on(async {
@@ -305,7 +300,7 @@
 //! let app = test::init_service(
 //!     App::new()
 //!         .route("/me", web::get().to(|identity: Identity| async move { identity.sub().to_owned() }))
-//!         .wrap(Authenticate::new(emulator.authenticator())),
+//!         .wrap(authenticate(emulator.authenticator())),
 //! )
 //! .await;
 //!
@@ -329,25 +324,20 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod authenticate;
-mod authorize;
-mod error;
+mod authentication;
+mod authorization;
 mod extract;
 pub mod guard;
+mod rejection;
 
-pub use authenticate::{Authenticate, AuthenticateMiddleware};
-pub use authorize::{Authorize, AuthorizeMiddleware, require, require_tenant_from_path};
-pub use error::AuthRejection;
+pub use authentication::{Authentication, AuthenticationMiddleware, authenticate, authenticate_optional};
+pub use authorization::{Authorization, AuthorizationMiddleware, require, require_tenant_from_path};
 pub use extract::{Identity, MaybeIdentity, Require};
+pub use rejection::{AuthRejection, render};
 
-/// The framework-neutral core, [`frontegg_auth`], for everything this crate does not re-export.
-pub use frontegg_auth as core;
-
+pub use frontegg_auth;
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
 pub use frontegg_auth::{
-    API_KEY_HEADER, Algorithm, Anonymous, AuthError, Authenticator, Config, ConfigBuilder, ConfigError, Credential,
-    CredentialKind, Denied, KeySource, Region, Requirement, TokenType, permission, role,
+    API_KEY_HEADER, Algorithm, AuthError, Authenticator, Caller, Config, ConfigBuilder, ConfigError, Credential,
+    CredentialKind, Denied, KeySource, Refusal, Region, Requirement, TokenType, permission, role,
 };
-
-#[cfg(test)]
-mod tests;

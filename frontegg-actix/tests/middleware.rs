@@ -8,13 +8,12 @@ use actix_web::test::{self, TestRequest};
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpResponse};
 use frontegg_auth::testing::{Behaviour, Emulator, Surface};
-use frontegg_auth::{Denied, TokenType};
-use serde_json::Value;
-
-use crate::{
-    AnyOf, AuthError, AuthRejection, Authenticate, Identity, MaybeIdentity, Require, Requirement, guard, permission,
+use frontegg_actix::{
+    AnyOf, AuthError, AuthRejection, Authentication, Identity, MaybeIdentity, Require, Requirement, guard, permission,
     require, require_tenant_from_path, role,
 };
+use frontegg_auth::{Denied, KeyError, Malformed, Refusal, TokenType, WrongTokenType};
+use serde_json::Value;
 
 permission!(ReadReports = "reports.read");
 permission!(WriteReports = "reports.write");
@@ -46,7 +45,7 @@ impl Answer {
     /// Asserts that this is exactly the core's answer to `error`: status, every header, body.
     #[track_caller]
     fn assert_core(&self, error: &AuthError) {
-        let core = error.into_response::<Vec<u8>>();
+        let core = Refusal::from(error.clone()).to_response::<Vec<u8>>();
         assert_eq!(self.status, core.status().as_u16(), "status of {error:?}: {}", self.text());
         let mut expected: Vec<(String, Vec<u8>)> =
             core.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())).collect();
@@ -105,7 +104,7 @@ async fn typed(caller: Require<(ReadReports, WriteReports)>) -> String {
 }
 
 async fn any(caller: Require<AnyOf<(Admin, Owner)>>) -> String {
-    format!("any:{}", caller.into_inner().sub())
+    format!("any:{}", caller.into_identity().sub())
 }
 
 async fn own_way(identity: Result<Identity, AuthRejection>) -> HttpResponse {
@@ -117,7 +116,7 @@ async fn own_way(identity: Result<Identity, AuthRejection>) -> HttpResponse {
 }
 
 async fn in_handler(identity: Identity) -> Result<String, AuthRejection> {
-    identity.satisfies(&Requirement::permission("reports.export")).map_err(AuthError::Forbidden)?;
+    identity.satisfies(&Requirement::permission("reports.export")).map_err(AuthError::from)?;
     Ok("exported".to_owned())
 }
 
@@ -188,7 +187,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
 #[actix_web::test]
 async fn missing_credential_is_refused_with_a_bare_challenge() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
     let answer = send(&app, get("/me").to_request()).await;
     answer.assert_core(&AuthError::MissingCredential);
     assert_eq!(answer.status, 401);
@@ -206,7 +205,7 @@ async fn missing_credential_is_refused_with_a_bare_challenge() {
 #[actix_web::test]
 async fn malformed_credentials_are_invalid_tokens() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let answer = send(&app, bearer(get("/me"), "not-a-jwt").to_request()).await;
     assert_eq!(answer.status, 401);
@@ -214,25 +213,25 @@ async fn malformed_credentials_are_invalid_tokens() {
     assert!(answer.header("www-authenticate").unwrap_or_default().starts_with("Bearer error=\"invalid_token\""));
 
     let basic = send(&app, get("/me").insert_header(("authorization", "Basic dXNlcjpwdw==")).to_request()).await;
-    basic.assert_core(&AuthError::Malformed("the Authorization scheme must be Bearer"));
+    basic.assert_core(&AuthError::Malformed(Malformed::NotBearer));
 
     let empty = send(&app, get("/me").insert_header(("authorization", "Bearer ")).to_request()).await;
-    empty.assert_core(&AuthError::Malformed("the bearer token is empty"));
+    empty.assert_core(&AuthError::Malformed(Malformed::EmptyBearer));
 
     let token = emulator.user_token().sign();
     let both = send(&app, bearer(get("/me"), &token).insert_header(("x-api-key", token.as_str())).to_request()).await;
-    both.assert_core(&AuthError::Malformed("send either Authorization or x-api-key, not both"));
+    both.assert_core(&AuthError::Malformed(Malformed::BothHeaders));
 
     // Two Authorization headers (`append_header` keeps both).
     let twice = bearer(get("/me"), &token).append_header(("authorization", format!("Bearer {token}")));
     let twice = send(&app, twice.to_request()).await;
-    twice.assert_core(&AuthError::Malformed("send one Authorization header"));
+    twice.assert_core(&AuthError::Malformed(Malformed::RepeatedAuthorization));
 }
 
 #[actix_web::test]
 async fn bad_tokens_are_refused_exactly_as_the_core_refuses_them() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let expired = emulator.user_token().expired().sign();
     let answer = send(&app, bearer(get("/me"), &expired).to_request()).await;
@@ -256,15 +255,13 @@ async fn bad_tokens_are_refused_exactly_as_the_core_refuses_them() {
     // A user token in the access-token header.
     let user = emulator.user_token().sign();
     let answer = send(&app, get("/me").insert_header(("x-api-key", user.as_str())).to_request()).await;
-    answer.assert_core(&AuthError::WrongTokenType(
-        "User and API tokens must be sent in the Authorization header as Bearer",
-    ));
+    answer.assert_core(&AuthError::WrongTokenType(WrongTokenType::BearerTokenAsApiKey));
 }
 
 #[actix_web::test]
 async fn valid_credentials_reach_the_handler_with_their_identity() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let token = emulator.user_token().subject("user-42").sign();
     let answer = send(&app, bearer(get("/me"), &token).to_request()).await;
@@ -288,7 +285,7 @@ async fn valid_credentials_reach_the_handler_with_their_identity() {
 async fn optional_mode_lets_anonymous_callers_through_but_not_bad_credentials() {
     let emulator = Emulator::start().await;
     let app =
-        test::init_service(App::new().configure(routes).wrap(Authenticate::optional(emulator.authenticator()))).await;
+        test::init_service(App::new().configure(routes).wrap(Authentication::optional(emulator.authenticator()))).await;
 
     // Anonymous.
     assert_eq!(send(&app, get("/maybe").to_request()).await.text(), "none");
@@ -317,9 +314,9 @@ async fn a_missing_middleware_is_a_500_not_an_anonymous_caller() {
     for path in ["/me", "/strict", "/typed", "/any", "/tenants/tenant-1/users", "/in-handler"] {
         let answer = send(&app, get(path).to_request()).await;
         answer.assert_misconfiguration();
-        assert!(answer.json()["error_description"].as_str().unwrap_or_default().contains("Authenticate"), "{path}");
+        assert!(answer.json()["error_description"].as_str().unwrap_or_default().contains("No Frontegg authentication ran before this check"), "{path}");
     }
-    // `require` answers as the core's RequireLayer does: 500 (and logs the misconfiguration).
+    // `require` answers as the core's RequirementLayer does: 500 (and logs the misconfiguration).
     send(&app, get("/reports").to_request()).await.assert_misconfiguration();
     // actix-web's Option<T> swallows the error: documented, and logged.
     assert_eq!(send(&app, get("/maybe").to_request()).await.text(), "none");
@@ -339,13 +336,13 @@ async fn authorize_registered_inside_authenticate_on_the_same_scope_fails_closed
             .service(
                 web::scope("/reports")
                     .route("", web::get().to(|| async { "reports" }))
-                    .wrap(Authenticate::new(emulator.authenticator()))
+                    .wrap(Authentication::new(emulator.authenticator()))
                     .wrap(require(Requirement::permission("reports.read"))),
             )
             .service(
                 web::scope("/tenants/{tenant_id}")
                     .route("", web::get().to(|| async { "tenant" }))
-                    .wrap(Authenticate::new(emulator.authenticator()))
+                    .wrap(Authentication::new(emulator.authenticator()))
                     .wrap(require_tenant_from_path("tenant_id")),
             ),
     )
@@ -359,13 +356,13 @@ async fn authorize_registered_inside_authenticate_on_the_same_scope_fails_closed
                 web::scope("/reports")
                     .route("", web::get().to(|| async { "reports" }))
                     .wrap(require(Requirement::permission("reports.read")))
-                    .wrap(Authenticate::new(emulator.authenticator())),
+                    .wrap(Authentication::new(emulator.authenticator())),
             )
             .service(
                 web::scope("/tenants/{tenant_id}")
                     .route("", web::get().to(|| async { "tenant" }))
                     .wrap(require_tenant_from_path("tenant_id"))
-                    .wrap(Authenticate::new(emulator.authenticator())),
+                    .wrap(Authentication::new(emulator.authenticator())),
             ),
     )
     .await;
@@ -378,7 +375,7 @@ async fn authorize_registered_inside_authenticate_on_the_same_scope_fails_closed
 #[actix_web::test]
 async fn require_wrappers_answer_403_with_the_core_s_challenge() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let reader = emulator.user_token().permissions(["reports.read"]).sign();
     let answer = send(&app, bearer(get("/reports"), &reader).to_request()).await;
@@ -413,7 +410,7 @@ async fn require_wrappers_answer_403_with_the_core_s_challenge() {
 /// The core's verdict, for comparing answers.
 fn denied_by(requirement: &Requirement, permissions: &[&str], roles: &[&str]) -> Denied {
     let identity = frontegg_auth::Identity::for_tests("user-1", TokenType::User, Some("tenant-1"), roles, permissions);
-    match requirement.check(&identity) {
+    match identity.satisfies(requirement) {
         Err(denied) => denied,
         Ok(()) => panic!("the requirement holds"),
     }
@@ -422,7 +419,7 @@ fn denied_by(requirement: &Requirement, permissions: &[&str], roles: &[&str]) ->
 #[actix_web::test]
 async fn typed_requirements_are_checked_at_extraction() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let both = emulator.user_token().permissions(["reports.read", "reports.write"]).sign();
     let answer = send(&app, bearer(get("/typed"), &both).to_request()).await;
@@ -449,7 +446,7 @@ async fn typed_requirements_are_checked_at_extraction() {
 #[actix_web::test]
 async fn the_tenant_in_the_path_must_be_the_credential_s() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
     let token = emulator.user_token().tenant("tenant-1").sign();
 
     let answer = send(&app, bearer(get("/tenants/tenant-1/users"), &token).to_request()).await;
@@ -483,7 +480,7 @@ async fn the_tenant_in_the_path_must_be_the_credential_s() {
 async fn guards_route_by_identity() {
     let emulator = Emulator::start().await;
     let app =
-        test::init_service(App::new().configure(routes).wrap(Authenticate::optional(emulator.authenticator()))).await;
+        test::init_service(App::new().configure(routes).wrap(Authentication::optional(emulator.authenticator()))).await;
     let admin = emulator.user_token().roles(["admin"]).permissions(["reports.admin"]).sign();
     let user = emulator.user_token().tenant("tenant-2").sign();
 
@@ -507,10 +504,10 @@ async fn guards_route_by_identity() {
 async fn an_unreachable_frontegg_is_a_503_with_retry_after() {
     let emulator = Emulator::start().await;
     emulator.set_behaviour(Surface::Jwks, Behaviour::Unavailable);
-    let app = test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
     let token = emulator.user_token().sign();
     let answer = send(&app, bearer(get("/me"), &token).to_request()).await;
-    answer.assert_core(&AuthError::KeysUnavailable);
+    answer.assert_core(&AuthError::KeysUnavailable(KeyError::NotLoaded));
     assert_eq!(answer.header("retry-after"), Some("5"));
     assert_eq!(answer.json()["error"], "temporarily_unavailable");
 }
@@ -528,11 +525,11 @@ async fn cors_preflights_pass_only_when_allowed() {
     };
 
     let strict =
-        test::init_service(App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()))).await;
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
     send(&strict, preflight()).await.assert_core(&AuthError::MissingCredential);
 
     let open = test::init_service(
-        App::new().configure(routes).wrap(Authenticate::new(emulator.authenticator()).allow_cors_preflight()),
+        App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()).allow_cors_preflight()),
     )
     .await;
     let answer = send(&open, preflight()).await;
@@ -553,7 +550,7 @@ async fn middleware_refusals_are_responses_not_errors() {
     let app = test::init_service(
         App::new()
             .configure(routes)
-            .wrap(Authenticate::new(emulator.authenticator()))
+            .wrap(Authentication::new(emulator.authenticator()))
             // Outermost: sees what the authentication middleware returned.
             .wrap_fn(move |req, srv| {
                 let seen = seen.clone();
@@ -583,8 +580,8 @@ async fn a_public_app_with_a_protected_scope() {
     let app = test::init_service(
         App::new()
             .route("/", web::get().to(maybe))
-            .service(web::scope("/account").wrap(Authenticate::new(auth.clone())).route("", web::get().to(me)))
-            .wrap(Authenticate::optional(auth)),
+            .service(web::scope("/account").wrap(Authentication::new(auth.clone())).route("", web::get().to(me)))
+            .wrap(Authentication::optional(auth)),
     )
     .await;
     assert_eq!(send(&app, get("/").to_request()).await.text(), "none");
@@ -600,7 +597,7 @@ async fn extractors_read_identities_put_there_by_other_means() {
     let identity =
         frontegg_auth::Identity::for_tests("svc", TokenType::TenantApi, Some("tenant-1"), &[], &["reports.read"]);
     let app = test::init_service(App::new().configure(routes).wrap_fn(move |req, srv| {
-        actix_web::HttpMessage::extensions_mut(&req).insert(identity.clone());
+        actix_web::HttpMessage::extensions_mut(&req).insert(frontegg_auth::Caller::Identified(identity.clone()));
         srv.call(req)
     }))
     .await;
