@@ -6,7 +6,8 @@
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, Route, guard, web};
 use frontegg_actix::{
-    Authenticate, Authenticator, Identity, Require, Requirement, permission, require, require_tenant_from_path,
+    Authenticator, Identity, Require, Requirement, authenticate, authenticate_optional, permission, require,
+    require_tenant_from_path,
 };
 use serde_json::json;
 
@@ -23,11 +24,11 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             // Anyone, whatever they send.
             .route("/health", get().to(HttpResponse::Ok))
             // A credential is optional here, but one that is sent must be valid.
-            .service(web::resource("/optional").wrap(Authenticate::optional(auth.clone())).route(get().to(optional)))
+            .service(web::resource("/optional").wrap(authenticate_optional(auth.clone())).route(get().to(optional)))
             // Every route below needs a valid credential; each states what more it needs.
             .service(
                 web::scope("")
-                    .wrap(Authenticate::new(auth))
+                    .wrap(authenticate(auth))
                     .route("/me", get().to(me))
                     .route("/reports", get().to(list_reports))
                     .route("/reports", web::post().to(create_report))

@@ -58,7 +58,7 @@ fn bench(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async { auth.authenticate(black_box(&api_key)).await.unwrap() })
     });
     group.bench_function("requirement check with wildcard", |b| {
-        b.iter(|| requirement.check(black_box(&identity)).unwrap())
+        b.iter(|| requirement.check(black_box(&identity), identity.context()).unwrap())
     });
     group.finish();
     drop(emulator);
