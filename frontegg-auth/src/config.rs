@@ -103,7 +103,7 @@ pub enum ConfigError {
     /// The static key cannot serve: the key cache would refuse it (not RSA, broken, shorter
     /// than 2048 bits, a JWKS without a usable key).
     #[error("the static key cannot be used: {0}")]
-    StaticKey(#[source] KeySetError),
+    StaticKey(KeySetError),
     /// A value out of its range.
     #[error("{what} {reason}")]
     OutOfRange {
