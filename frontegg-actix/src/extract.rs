@@ -75,7 +75,7 @@ impl FromRequest for Identity {
 }
 
 /// The caller's identity if there is one, as an extractor that also catches a missing middleware:
-/// `Some` identity, `None` for an anonymous caller of an [optional](crate::Authenticate::optional)
+/// `Some` identity, `None` for an anonymous caller of an [optional](crate::authenticate_optional)
 /// middleware, and 500 when no authentication middleware ran before the handler.
 ///
 /// It exists because actix-web's `Option<Identity>` gives `None` for any error, a missing
@@ -112,7 +112,9 @@ impl FromRequest for MaybeIdentity {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(caller_of(req).map(|caller| MaybeIdentity(caller.identity().cloned().map(Identity))).map_err(AuthRejection))
+        ready(
+            caller_of(req).map(|caller| MaybeIdentity(caller.identity().cloned().map(Identity))).map_err(AuthRejection),
+        )
     }
 }
 

@@ -7,11 +7,11 @@ use actix_web::http::Method;
 use actix_web::test::{self, TestRequest};
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpResponse};
-use frontegg_auth::testing::{Behaviour, Emulator, Surface};
 use frontegg_actix::{
     AnyOf, AuthError, AuthRejection, Authentication, Identity, MaybeIdentity, Require, Requirement, guard, permission,
     require, require_tenant_from_path, role,
 };
+use frontegg_auth::testing::{Behaviour, Emulator, Surface};
 use frontegg_auth::{Denied, KeyError, Malformed, Refusal, TokenType, WrongTokenType};
 use serde_json::Value;
 
@@ -187,7 +187,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
 #[actix_web::test]
 async fn missing_credential_is_refused_with_a_bare_challenge() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
     let answer = send(&app, get("/me").to_request()).await;
     answer.assert_core(&AuthError::MissingCredential);
     assert_eq!(answer.status, 401);
@@ -205,7 +206,8 @@ async fn missing_credential_is_refused_with_a_bare_challenge() {
 #[actix_web::test]
 async fn malformed_credentials_are_invalid_tokens() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let answer = send(&app, bearer(get("/me"), "not-a-jwt").to_request()).await;
     assert_eq!(answer.status, 401);
@@ -231,7 +233,8 @@ async fn malformed_credentials_are_invalid_tokens() {
 #[actix_web::test]
 async fn bad_tokens_are_refused_exactly_as_the_core_refuses_them() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let expired = emulator.user_token().expired().sign();
     let answer = send(&app, bearer(get("/me"), &expired).to_request()).await;
@@ -261,7 +264,8 @@ async fn bad_tokens_are_refused_exactly_as_the_core_refuses_them() {
 #[actix_web::test]
 async fn valid_credentials_reach_the_handler_with_their_identity() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let token = emulator.user_token().subject("user-42").sign();
     let answer = send(&app, bearer(get("/me"), &token).to_request()).await;
@@ -314,7 +318,13 @@ async fn a_missing_middleware_is_a_500_not_an_anonymous_caller() {
     for path in ["/me", "/strict", "/typed", "/any", "/tenants/tenant-1/users", "/in-handler"] {
         let answer = send(&app, get(path).to_request()).await;
         answer.assert_misconfiguration();
-        assert!(answer.json()["error_description"].as_str().unwrap_or_default().contains("No Frontegg authentication ran before this check"), "{path}");
+        assert!(
+            answer.json()["error_description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("No Frontegg authentication ran before this check"),
+            "{path}"
+        );
     }
     // `require` answers as the core's RequirementLayer does: 500 (and logs the misconfiguration).
     send(&app, get("/reports").to_request()).await.assert_misconfiguration();
@@ -330,7 +340,7 @@ async fn a_missing_middleware_is_a_500_not_an_anonymous_caller() {
 async fn authorize_registered_inside_authenticate_on_the_same_scope_fails_closed() {
     let emulator = Emulator::start().await;
     let token = emulator.user_token().permissions(["reports.read"]).sign();
-    // Wrong: the last wrap runs first, so the checks run before `Authenticate`.
+    // Wrong: the last wrap runs first, so the checks run before the authentication.
     let wrong = test::init_service(
         App::new()
             .service(
@@ -375,7 +385,8 @@ async fn authorize_registered_inside_authenticate_on_the_same_scope_fails_closed
 #[actix_web::test]
 async fn require_wrappers_answer_403_with_the_core_s_challenge() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let reader = emulator.user_token().permissions(["reports.read"]).sign();
     let answer = send(&app, bearer(get("/reports"), &reader).to_request()).await;
@@ -419,7 +430,8 @@ fn denied_by(requirement: &Requirement, permissions: &[&str], roles: &[&str]) ->
 #[actix_web::test]
 async fn typed_requirements_are_checked_at_extraction() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
 
     let both = emulator.user_token().permissions(["reports.read", "reports.write"]).sign();
     let answer = send(&app, bearer(get("/typed"), &both).to_request()).await;
@@ -446,7 +458,8 @@ async fn typed_requirements_are_checked_at_extraction() {
 #[actix_web::test]
 async fn the_tenant_in_the_path_must_be_the_credential_s() {
     let emulator = Emulator::start().await;
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
     let token = emulator.user_token().tenant("tenant-1").sign();
 
     let answer = send(&app, bearer(get("/tenants/tenant-1/users"), &token).to_request()).await;
@@ -504,7 +517,8 @@ async fn guards_route_by_identity() {
 async fn an_unreachable_frontegg_is_a_503_with_retry_after() {
     let emulator = Emulator::start().await;
     emulator.set_behaviour(Surface::Jwks, Behaviour::Unavailable);
-    let app = test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
+    let app =
+        test::init_service(App::new().configure(routes).wrap(Authentication::new(emulator.authenticator()))).await;
     let token = emulator.user_token().sign();
     let answer = send(&app, bearer(get("/me"), &token).to_request()).await;
     answer.assert_core(&AuthError::KeysUnavailable(KeyError::NotLoaded));
@@ -605,4 +619,35 @@ async fn extractors_read_identities_put_there_by_other_means() {
     assert_eq!(send(&app, get("/reports").to_request()).await.text(), "reports");
     assert_eq!(send(&app, get("/guarded-route").to_request()).await.text(), "ok");
     assert_eq!(send(&app, get("/typed").to_request()).await.status, 403);
+}
+
+/// `render` gives every refusal exactly as the core's `Refusal::to_response`: status, every
+/// header, body, the server's own answers included.
+#[actix_web::test]
+async fn render_copies_the_core_s_answers_byte_for_byte() {
+    let refusals = [
+        Refusal::from(AuthError::MissingCredential),
+        Refusal::from(AuthError::Expired),
+        Refusal::from(AuthError::Malformed(Malformed::BothHeaders)),
+        Refusal::from(AuthError::KeysUnavailable(KeyError::NotLoaded)),
+        Refusal::from(AuthError::Forbidden(denied_by(&Requirement::permission("reports.write"), &[], &[]))),
+        Refusal::no_authentication(),
+        Refusal::misconfigured("a route without its parameter"),
+        Refusal::bad_request("Invalid UTF-8"),
+        Refusal::redirect(http::HeaderValue::from_static("/login")),
+    ];
+    for refusal in refusals {
+        let core = refusal.to_response::<Vec<u8>>();
+        let ours = frontegg_actix::render(&refusal);
+        assert_eq!(ours.status().as_u16(), core.status().as_u16(), "{refusal:?}");
+        let mut expected: Vec<(String, Vec<u8>)> =
+            core.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())).collect();
+        let mut got: Vec<(String, Vec<u8>)> =
+            ours.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())).collect();
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected, "{refusal:?}");
+        let body = actix_web::body::to_bytes(ours.into_body()).await.unwrap_or_default();
+        assert_eq!(&body[..], &core.body()[..], "{refusal:?}");
+    }
 }

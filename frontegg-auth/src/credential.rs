@@ -93,10 +93,7 @@ impl Credential {
     }
 }
 
-fn single<'a>(
-    values: impl IntoIterator<Item = &'a [u8]>,
-    repeated: Malformed,
-) -> Result<Option<&'a [u8]>, AuthError> {
+fn single<'a>(values: impl IntoIterator<Item = &'a [u8]>, repeated: Malformed) -> Result<Option<&'a [u8]>, AuthError> {
     let mut values = values.into_iter();
     let first = values.next();
     if values.next().is_some() {

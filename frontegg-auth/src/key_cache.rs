@@ -265,11 +265,8 @@ impl KeyCache {
                 if !answer.status.is_success() {
                     return Err(KeyError::Status(answer.status.as_u16()));
                 }
-                let max_age = answer
-                    .headers
-                    .get(http::header::CACHE_CONTROL)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(max_age);
+                let max_age =
+                    answer.headers.get(http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(max_age);
                 let set = KeySet::from_jwks(&answer.body).map_err(KeyError::Document)?;
                 Ok(Fetched { set, max_age })
             }

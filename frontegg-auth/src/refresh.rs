@@ -176,14 +176,11 @@ mod tests {
             let (cell, calls) = (cell.clone(), calls.clone());
             tasks.push(tokio::spawn(async move {
                 let (_, seen) = cell.get();
-                cell.refresh(
-                    seen.unchanged(),
-                    move || async move {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        Ok(7)
-                    },
-                )
+                cell.refresh(seen.unchanged(), move || async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    Ok(7)
+                })
                 .await
             }));
         }
@@ -201,14 +198,11 @@ mod tests {
         let first = {
             let (cell, calls) = (cell.clone(), calls.clone());
             tokio::spawn(async move {
-                cell.refresh(
-                    seen.unchanged(),
-                    move || async move {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        Ok(5)
-                    },
-                )
+                cell.refresh(seen.unchanged(), move || async move {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    Ok(5)
+                })
                 .await
             })
         };
@@ -216,13 +210,10 @@ mod tests {
         first.abort();
         // A caller that queued behind the aborted one shares the fetch that went on.
         let counter = calls.clone();
-        let second = cell.refresh(
-            seen.unchanged(),
-            move || async move {
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(6)
-            },
-        );
+        let second = cell.refresh(seen.unchanged(), move || async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(6)
+        });
         assert_eq!(second.await, Ok(5));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }

@@ -215,7 +215,10 @@ async fn requirements_combine_all_any_roles_and_tenants() {
     assert!(combined.check(&admin, admin.context()).is_err());
     let either = Requirement::role("admin").or(Requirement::permission("reports.read"));
     assert!(either.check(&admin, admin.context()).is_ok() && either.check(&viewer, viewer.context()).is_ok());
-    let neither = Requirement::role("owner").or(Requirement::permission("billing.read")).check(&viewer, viewer.context()).unwrap_err();
+    let neither = Requirement::role("owner")
+        .or(Requirement::permission("billing.read"))
+        .check(&viewer, viewer.context())
+        .unwrap_err();
     assert_eq!(neither.missing_roles(), ["owner"]);
     assert_eq!(neither.missing_permissions(), ["billing.read"]);
 }

@@ -340,10 +340,7 @@ async fn the_token_type_must_match_its_header() {
     let auth = emulator.authenticator();
     let user = emulator.user_token().sign();
     let err = auth.authenticate(&Credential::new(CredentialKind::ApiKey, user)).await.unwrap_err();
-    assert_eq!(
-        err,
-        AuthError::WrongTokenType(WrongTokenType::BearerTokenAsApiKey)
-    );
+    assert_eq!(err, AuthError::WrongTokenType(WrongTokenType::BearerTokenAsApiKey));
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &[]);
     let err = verify(&auth, access.token).await.unwrap_err();
     assert_eq!(err, AuthError::WrongTokenType(WrongTokenType::AccessTokenAsBearer));

@@ -255,7 +255,7 @@ pub use frontegg_auth;
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
 pub use frontegg_auth::{
     API_KEY_HEADER, Algorithm, AuthError, AuthenticationLayer, Authenticator, Caller, Config, ConfigBuilder,
-    ConfigError, Credential, CredentialKind, Denied, KeySource, Refusal, Region, RequirementLayer, Requirement,
+    ConfigError, Credential, CredentialKind, Denied, KeySource, Refusal, Region, Requirement, RequirementLayer,
     TokenType, permission, role,
 };
 

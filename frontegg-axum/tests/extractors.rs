@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use frontegg_axum::frontegg_auth::Identity as CoreIdentity;
 use frontegg_axum::{
-    AllOf, AnyOf, AuthError, Caller, AuthRejection, Identity, Require, Requirement, RequirementMarker, TokenType,
+    AllOf, AnyOf, AuthError, AuthRejection, Caller, Identity, Require, Requirement, RequirementMarker, TokenType,
     permission, require_tenant_from_path, role,
 };
 

@@ -218,7 +218,7 @@ async fn layers_in_the_wrong_order() {
         .route_layer(require_tenant_from_path("tenant_id"));
     assert_missing_layer(&send(&tenant, "/tenants/t1/reports", &[("authorization", &auth)]).await);
 
-    // The core's RequireLayer tells too: 500.
+    // The core's RequirementLayer tells too: 500.
     let required = Router::new()
         .route("/reports", get(who))
         .layer(authenticate(emulator.authenticator()))

@@ -1,8 +1,8 @@
 use http::Method;
 
 use super::error::ApiError;
-use super::models::{Category, CategoryUpdate, NewCategory};
 use super::gateway::{ApiRequest, Gateway};
+use super::models::{Category, CategoryUpdate, NewCategory};
 
 const BASE: &str = "/identity/resources/permissions/v1/categories";
 

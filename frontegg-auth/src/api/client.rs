@@ -1,7 +1,7 @@
 use super::categories::Categories;
+use super::gateway::Gateway;
 use super::permissions::Permissions;
 use super::roles::Roles;
-use super::gateway::Gateway;
 use crate::config::{Config, ConfigError};
 
 /// A typed, async client of Frontegg's permission-model API.

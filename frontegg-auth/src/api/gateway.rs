@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use super::transport::{Answer, Resend, Transport, status_error};
 use super::transport::TransportSettings;
+use super::transport::{Answer, Resend, Transport, status_error};
 use super::vendor::VendorAuth;
 use crate::config::{Config, ConfigError};
 

@@ -2,8 +2,8 @@ use http::Method;
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::models::{AssignmentType, NewPermission, Permission, PermissionUpdate};
 use super::gateway::{ApiRequest, Gateway};
+use super::models::{AssignmentType, NewPermission, Permission, PermissionUpdate};
 
 const BASE: &str = "/identity/resources/permissions/v1";
 

@@ -2,8 +2,8 @@ use http::Method;
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::models::{NewRole, Role, RoleUpdate, RolesPage, RolesQuery};
 use super::gateway::{ApiRequest, Gateway};
+use super::models::{NewRole, Role, RoleUpdate, RolesPage, RolesQuery};
 
 const BASE: &str = "/identity/resources/roles/v1";
 

@@ -20,17 +20,14 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::keys::{RsaKey, pooled};
+use super::keys::{RsaKey, Signer, pooled};
 use super::mint::TokenBuilder;
 use crate::api::{
     Category, CategoryUpdate, NewCategory, NewPermission, NewRole, Permission, PermissionUpdate, Role, RoleUpdate,
 };
-use crate::identity::TokenType;
 use crate::config::ConfigBuilder;
+use crate::identity::TokenType;
 use crate::{ApiKey, Authenticator, Config};
-
-/// The pool index of a key that is never published (for forged signatures).
-pub(crate) const FOREIGN_KEY: usize = 0;
 
 /// Which part of the emulator a [`Behaviour`] applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,15 +145,16 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The current signing key and its `kid`.
-    pub(crate) fn signer(&self) -> (String, Arc<RsaKey>) {
+    fn count(&self, endpoint: Endpoint) {
+        self.counters[slot(endpoint)].fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Signer for Shared {
+    fn signer(&self) -> (String, Arc<RsaKey>) {
         let s = self.state();
         let (kid, key) = &s.keys[s.signer];
         (kid.clone(), key.clone())
-    }
-
-    fn count(&self, endpoint: Endpoint) {
-        self.counters[slot(endpoint)].fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -288,7 +286,7 @@ impl Emulator {
             TokenType::User => "user-1".to_owned(),
             _ => format!("{}-{:08x}", token_type.as_str(), fastrand::u32(..)),
         };
-        TokenBuilder::new(self.shared.clone(), token_type, sub)
+        TokenBuilder::new(self.shared.clone(), &self.shared.url, &self.shared.client_id, token_type, sub)
     }
 
     /// A user token (`userToken`) for `user-1` of `tenant-1`, no roles, no permissions.
@@ -323,7 +321,9 @@ impl Emulator {
             id
         };
         let kind = if user { TokenType::UserAccess } else { TokenType::TenantAccess };
-        let token = TokenBuilder::new(self.shared.clone(), kind, id.clone()).tenant(tenant_id).sign();
+        let token = TokenBuilder::new(self.shared.clone(), &self.shared.url, &self.shared.client_id, kind, id.clone())
+            .tenant(tenant_id)
+            .sign();
         AccessToken { id, token }
     }
 

@@ -10,6 +10,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
 
+/// The pool index of a key that is never published (for forged signatures).
+pub(crate) const FOREIGN_KEY: usize = 0;
+
+/// Where token builders get the emulator's current signing key.
+pub(crate) trait Signer: Send + Sync {
+    /// The current signing key and its `kid`.
+    fn signer(&self) -> (String, Arc<RsaKey>);
+}
+
 /// An RSA key pair the emulator signs with.
 pub(crate) struct RsaKey {
     pair: KeyPair,

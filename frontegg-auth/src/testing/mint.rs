@@ -8,8 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value, json};
 
-use super::emulator::Shared;
-use super::keys::{RsaKey, pooled};
+use super::keys::{FOREIGN_KEY, RsaKey, Signer, pooled};
 use crate::identity::TokenType;
 
 /// Builds a token; obtained from [`Emulator::token`](super::Emulator::token) and its shortcuts.
@@ -31,7 +30,7 @@ use crate::identity::TokenType;
 #[derive(Clone)]
 #[must_use = "a token builder does nothing until signed"]
 pub struct TokenBuilder {
-    shared: Arc<Shared>,
+    shared: Arc<dyn Signer>,
     claims: Map<String, Value>,
     kid: Kid,
     alg: Algorithm,
@@ -49,14 +48,21 @@ fn now() -> i64 {
 }
 
 impl TokenBuilder {
-    pub(crate) fn new(shared: Arc<Shared>, token_type: TokenType, sub: String) -> TokenBuilder {
+    /// A token of `token_type` for `sub`, issued by `issuer` for `audience`.
+    pub(crate) fn new(
+        shared: Arc<dyn Signer>,
+        issuer: &str,
+        audience: &str,
+        token_type: TokenType,
+        sub: String,
+    ) -> TokenBuilder {
         let now = now();
         let mut claims = Map::new();
         claims.insert("sub".into(), json!(sub));
         claims.insert("type".into(), json!(token_type.as_str()));
         claims.insert("tenantId".into(), json!("tenant-1"));
-        claims.insert("iss".into(), json!(shared.url));
-        claims.insert("aud".into(), json!(shared.client_id));
+        claims.insert("iss".into(), json!(issuer));
+        claims.insert("aud".into(), json!(audience));
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + 3600));
         match token_type {
@@ -255,6 +261,6 @@ impl TokenBuilder {
     /// Signed by a key the emulator does not publish, under the current `kid`.
     pub fn sign_with_foreign_key(&self) -> String {
         let (kid, _) = self.shared.signer();
-        self.rsa_with(&pooled(super::emulator::FOREIGN_KEY), self.chosen_kid(&kid).as_deref())
+        self.rsa_with(&pooled(FOREIGN_KEY), self.chosen_kid(&kid).as_deref())
     }
 }
