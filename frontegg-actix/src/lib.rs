@@ -212,7 +212,7 @@
 //!
 //! The parameter must be declared by the path of the wrapped resource or of the wrapped scope
 //! itself: match info is not known yet around the App, or around a scope for the parameters of
-//! its inner resources (a 500, [`AuthRejection::MissingPathParam`]).
+//! its inner resources (a 500 that names the parameter).
 //!
 //! ## Checking in the handler
 //!
