@@ -434,9 +434,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// Whether a token that verified is remembered (by its SHA-256, at most 60 s, never past its
-    /// `exp` plus the leeway, forgotten whenever the key set changes) so that the next request with the same
-    /// token skips the signature check (default `true`).
+    /// Whether a token that verified is remembered (by its exact bytes, at most 60 s, never past
+    /// its `exp` plus the leeway, forgotten whenever the key set changes) so that the next request
+    /// with the same token skips the signature check (default `true`). Each remembered token holds
+    /// about 5 times its length in memory, up to [`cache_capacity`](Self::cache_capacity) tokens.
     pub fn cache_verified_tokens(mut self, enabled: bool) -> Self {
         self.cache_verified_tokens = Some(enabled);
         self

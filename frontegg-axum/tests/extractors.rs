@@ -52,9 +52,14 @@ async fn nested(caller: Require<ReadAndManage>) -> String {
     caller.into_identity().0.sub().to_owned()
 }
 
+async fn maybe_writer(caller: Option<Require<(ReadReports, WriteReports)>>) -> String {
+    caller.map_or_else(|| "anonymous".to_owned(), |caller| caller.sub().to_owned())
+}
+
 fn routes() -> Router {
     Router::new()
         .route("/who", get(who))
+        .route("/maybe-writer", get(maybe_writer))
         .route("/maybe", get(maybe))
         .route("/read", get(read))
         .route("/read-write", get(read_write))
@@ -255,4 +260,24 @@ fn require_exposes_its_requirement() {
         Require::<AnyOf<(Admin, Owner)>>::requirement(),
         Requirement::any_of([Requirement::role("admin"), Requirement::role("owner")])
     );
+}
+
+#[tokio::test]
+async fn an_optional_requirement_is_none_only_for_an_anonymous_caller() {
+    // Anonymous: `None`.
+    let app = routes().layer(Extension(Caller::Anonymous));
+    let answer = send(&app, "/maybe-writer", &[]).await;
+    assert_eq!((answer.status, answer.text().as_str()), (StatusCode::OK, "anonymous"));
+    // An identity that satisfies it: `Some`.
+    let writer = CoreIdentity::for_tests("wes", TokenType::User, Some("t1"), &[], &["reports.*"]);
+    let app = routes().layer(Extension(Caller::Identified(writer)));
+    let answer = send(&app, "/maybe-writer", &[]).await;
+    assert_eq!((answer.status, answer.text().as_str()), (StatusCode::OK, "wes"));
+    // An identity that lacks a right: still the 403, never `None`.
+    let app = routes().layer(Extension(Caller::Identified(alice())));
+    let answer = send(&app, "/maybe-writer", &[]).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.json()["error_description"], "Missing permissions: reports.write");
+    // No authentication at all: the 500.
+    assert_missing_layer(&send(&routes(), "/maybe-writer", &[]).await);
 }

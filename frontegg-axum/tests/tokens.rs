@@ -261,3 +261,20 @@ async fn cors_preflights_may_pass_without_credential() {
     assert_eq!(answer.text(), "preflight");
     assert_no_credential(&send(&app, "/who", &[]).await);
 }
+
+#[tokio::test]
+async fn an_optional_requirement_behind_the_optional_layer() {
+    async fn maybe_manager(caller: Option<Require<(ReadReports, AnyOf<(Admin, Owner)>)>>) -> String {
+        caller.map_or_else(|| "anonymous".to_owned(), |caller| caller.sub().to_owned())
+    }
+    let emulator = Emulator::start().await;
+    let app = Router::new().route("/", get(maybe_manager)).layer(authenticate_optional(emulator.authenticator()));
+    assert_eq!(send(&app, "/", &[]).await.text(), "anonymous");
+    let manager = emulator.user_token().roles(["admin"]).permissions(["reports.read"]).sign();
+    assert_eq!(send(&app, "/", &[("authorization", &bearer(&manager))]).await.text(), "user-1");
+    // An invalid credential stays a 401, a missing right a 403: neither is `None`.
+    let expired = emulator.user_token().roles(["admin"]).permissions(["reports.read"]).expired().sign();
+    assert_invalid_token(&send(&app, "/", &[("authorization", &bearer(&expired))]).await, "The token has expired");
+    let reader = emulator.user_token().permissions(["reports.read"]).sign();
+    assert_eq!(send(&app, "/", &[("authorization", &bearer(&reader))]).await.status, StatusCode::FORBIDDEN);
+}
