@@ -8,7 +8,7 @@
 //! Only a refetch that an unknown `kid` caused starts the cooldown: a key rotated just after the
 //! start-up fetch or a background refresh is accepted on its first token.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -101,11 +101,15 @@ pub(crate) struct KeyCache {
     unknown_kid_refetched: Mutex<Option<Instant>>,
     next_refresh: Mutex<Duration>,
     refresher_running: AtomicBool,
+    /// The [`KeySet::id`] of the current set (0: none): read on every request that reuses a
+    /// remembered verification, so an atomic rather than the cell's lock.
+    current_id: AtomicU64,
 }
 
 impl KeyCache {
     pub(crate) fn new(settings: KeyCacheSettings, gateway: Gateway) -> Arc<KeyCache> {
         Arc::new(KeyCache {
+            current_id: AtomicU64::new(settings.static_keys.as_ref().map_or(0, |set| set.id())),
             cell: RefreshCell::new(settings.static_keys.clone()),
             next_refresh: Mutex::new(settings.default_refresh),
             settings,
@@ -122,6 +126,13 @@ impl KeyCache {
     /// The key set, if one is loaded.
     pub(crate) fn loaded(&self) -> Option<Arc<KeySet>> {
         self.cell.get().0
+    }
+
+    /// Whether `id` is the current set's [`KeySet::id`]. A new set becomes current here just
+    /// before callers can get it, so a verification made with an older set never passes for one
+    /// made with the current set.
+    pub(crate) fn is_current(&self, id: u64) -> bool {
+        self.current_id.load(Ordering::Acquire) == id
     }
 
     /// The key set, loading it if the cache is cold.
@@ -193,6 +204,7 @@ impl KeyCache {
                     *at = Some(Instant::now());
                 }
                 tracing::info!(keys = fetched.set.len(), ?reason, "signing keys loaded");
+                this.current_id.store(fetched.set.id(), Ordering::Release);
                 Ok(Arc::new(fetched.set))
             })
             .await;

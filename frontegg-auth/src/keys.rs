@@ -3,6 +3,7 @@
 //! and the key cache parses what it fetches with it, so both refuse exactly the same keys.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,10 +22,14 @@ pub(crate) struct VerificationKey {
 }
 
 /// The usable keys of one document.
-#[derive(Default)]
 pub(crate) struct KeySet {
+    /// Unique in the process: tells apart two sets, so that a verification remembers which set
+    /// verified it without holding the set.
+    id: u64,
     keys: Vec<VerificationKey>,
 }
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl std::fmt::Debug for KeySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,7 +101,7 @@ impl KeySet {
         if keys.is_empty() {
             return Err(KeySetError::NoUsableKey);
         }
-        Ok(KeySet { keys })
+        Ok(KeySet::new(keys))
     }
 
     fn usable(value: serde_json::Value) -> Result<VerificationKey, &'static str> {
@@ -139,7 +144,16 @@ impl KeySet {
         if bits < MIN_RSA_BITS {
             return Err(KeySetError::WeakKey { bits });
         }
-        Ok(KeySet { keys: vec![VerificationKey { kid: None, alg: None, key }] })
+        Ok(KeySet::new(vec![VerificationKey { kid: None, alg: None, key }]))
+    }
+
+    fn new(keys: Vec<VerificationKey>) -> KeySet {
+        KeySet { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), keys }
+    }
+
+    /// The set's identity in this process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     pub(crate) fn len(&self) -> usize {

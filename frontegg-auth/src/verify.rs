@@ -6,12 +6,13 @@
 //! that the next request with it skips the signature check.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use moka::Expiry;
 use moka::future::Cache;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -47,8 +48,19 @@ pub(crate) struct Verifier {
 #[derive(Clone)]
 struct Remembered {
     identity: Identity,
-    /// The key set that verified it (`None`: the HMAC secret, which never changes).
-    keys: Option<Arc<KeySet>>,
+    /// The [`KeySet::id`] of the set that verified it (`None`: the HMAC secret, which never changes).
+    key_set: Option<u64>,
+    /// How long it may be remembered: at most [`REMEMBERED_TTL`], never past `exp` plus the leeway.
+    lifetime: Duration,
+}
+
+/// Each remembered verification expires after its own lifetime, so that a hit needs no clock.
+struct UntilExpiry;
+
+impl Expiry<Box<str>, Remembered> for UntilExpiry {
+    fn expire_after_create(&self, _token: &Box<str>, remembered: &Remembered, _at: Instant) -> Option<Duration> {
+        Some(remembered.lifetime)
+    }
 }
 
 /// What a token's header says, once it passed the first checks.
@@ -86,7 +98,7 @@ impl Verifier {
         let remembered = config.cache_verified_tokens.then(|| {
             Cache::builder()
                 .max_capacity(config.cache_capacity)
-                .time_to_live(REMEMBERED_TTL)
+                .expire_after(UntilExpiry)
                 .build_with_hasher(foldhash::fast::RandomState::default())
         });
         Verifier {
@@ -112,19 +124,27 @@ impl Verifier {
         Ok(identity)
     }
 
-    /// A verification of these exact bytes that still stands: same key set, not expired.
+    /// A verification of these exact bytes that still stands: made with the current key set, and
+    /// not expired (the cache drops it at `exp` plus the leeway).
     async fn remembered(&self, token: &str) -> Option<Identity> {
         let cache = self.remembered.as_ref()?;
         if token.len() > self.max_bytes {
             return None;
         }
         let hit = cache.get(token).await?;
-        let keys_current = match &hit.keys {
-            Some(keys) => self.keys.loaded().is_some_and(|current| Arc::ptr_eq(keys, &current)),
-            None => true,
+        hit.key_set.is_none_or(|id| self.keys.is_current(id)).then_some(hit.identity)
+    }
+
+    /// Remembers a verification for at most [`REMEMBERED_TTL`], never past `exp` plus the leeway.
+    async fn remember(&self, token: &str, identity: &Identity, key_set: Option<u64>) {
+        let Some(cache) = &self.remembered else { return };
+        let Some(left) =
+            identity.expires_at().and_then(|exp| (exp + self.leeway).duration_since(SystemTime::now()).ok())
+        else {
+            return;
         };
-        let unexpired = hit.identity.expires_at().is_some_and(|exp| exp + self.leeway > SystemTime::now());
-        (keys_current && unexpired).then_some(hit.identity)
+        let lifetime = left.min(REMEMBERED_TTL);
+        cache.insert(Box::from(token), Remembered { identity: identity.clone(), key_set, lifetime }).await;
     }
 
     async fn verify_token(&self, token: &str) -> Result<Identity, AuthError> {
@@ -147,9 +167,7 @@ impl Verifier {
                 (outcome, _) => (outcome?, Some(keys)),
             }
         };
-        if let Some(cache) = &self.remembered {
-            cache.insert(Box::from(token), Remembered { identity: identity.clone(), keys }).await;
-        }
+        self.remember(token, &identity, keys.map(|set| set.id())).await;
         Ok(identity)
     }
 
