@@ -116,19 +116,12 @@ impl Authorization {
             Check::Requirement(requirement) => caller.check(requirement).map(|_| ()).map_err(Refusal::from),
             Check::TenantFromPath(param) => {
                 let identity = caller.identified()?;
-                let value = req.match_info().get(param).ok_or_else(|| missing_param(param))?;
+                let value = req.match_info().get(param).ok_or_else(|| Refusal::missing_path_param(param))?;
                 let tenant = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
                 identity.satisfies(&Requirement::tenant(tenant)).map_err(|denied| AuthError::from(denied).into())
             }
         }
     }
-}
-
-fn missing_param(param: &str) -> Refusal {
-    Refusal::misconfigured(format!(
-        "The route has no path parameter `{param}` for the Frontegg tenant check: check the parameter's name, and \
-         wrap the resource (or the scope whose path declares it), not the App"
-    ))
 }
 
 impl<S, B> Transform<S, ServiceRequest> for Authorization

@@ -1,7 +1,9 @@
 //! [actix-web](https://actix.rs) 4 middleware, extractors and guards for
 //! [Frontegg](https://frontegg.com) authentication and authorization, on top of the
 //! framework-neutral core [`frontegg_auth`] (re-exported under its own name). The
-//! `frontegg-axum` adapter offers the same functions and extractors under the same names.
+//! `frontegg-axum` adapter offers the same free functions (`authenticate`, `authenticate_optional`,
+//! `require`, `require_tenant_from_path`) and extractors (`Identity`, `Require<R>`) under the same
+//! names; the repository's README maps every type of one to the other.
 //!
 //! - [`authenticate`]: middleware that verifies `Authorization: Bearer` / `x-api-key` and puts
 //!   the caller's identity into the request, required or [optional](authenticate_optional);
@@ -64,8 +66,11 @@
 //! When no authentication put a [`Caller`] into the request before an extractor, [`require`] or
 //! [`require_tenant_from_path`], the request is answered **500**
 //! ([`Refusal::no_authentication`]) and the misconfiguration logged, rather than treating the
-//! caller as anonymous or blaming them with a 401, exactly as the other adapter does. Every case
-//! fails closed.
+//! caller as anonymous or blaming them with a 401, exactly as the other adapter does. Every check
+//! fails closed, with one exception: actix-web's generic `Option<T>` extractor turns any error of
+//! `T` into `None`, so `Option<Identity>` and `Option<Require<R>>` give `None` for a 401, a 403
+//! and a 500 alike (the 500 is still logged). Take [`MaybeIdentity`], or
+//! `Result<Require<R>, AuthRejection>`, where that matters.
 //!
 //! # The caller in a handler
 //!

@@ -158,10 +158,14 @@ where
             match self.as_mut().project().state.project() {
                 StateProj::Calling { future } => return future.poll(cx),
                 StateProj::Admitting { admitting, inner, request } => {
+                    if request.is_none() {
+                        // Polled again after a refusal completed it: a breach of the caller. The
+                        // admission is done and must not be polled again; stay pending rather
+                        // than panic.
+                        return Poll::Pending;
+                    }
                     let outcome = ready!(admitting.as_mut().poll(cx));
                     let (Some(mut service), Some(mut request)) = (inner.take(), request.take()) else {
-                        // Polled again after it completed: a breach of the caller; stay pending
-                        // rather than panic.
                         return Poll::Pending;
                     };
                     match outcome {

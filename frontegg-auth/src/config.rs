@@ -483,7 +483,7 @@ impl ConfigBuilder {
             KeySource::VendorConfiguration => None,
             KeySource::StaticPem(pem) => Some(Arc::new(KeySet::from_pem(pem).map_err(ConfigError::StaticKey)?)),
             KeySource::StaticJwks(json) => {
-                Some(Arc::new(KeySet::from_jwks(json.as_bytes()).map_err(ConfigError::StaticKey)?))
+                Some(Arc::new(KeySet::from_static_jwks(json.as_bytes()).map_err(ConfigError::StaticKey)?))
             }
         };
 
@@ -674,6 +674,21 @@ mod tests {
                 Err(ConfigError::OutOfRange { .. })
             ));
         }
+    }
+
+    #[test]
+    fn a_static_jwks_must_serve_whole() {
+        use base64::Engine as _;
+        let n = |bytes: usize| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(vec![0xC5u8; bytes]);
+        let good = serde_json::json!({"kty": "RSA", "n": n(256), "e": "AQAB", "kid": "good"});
+        let weak = serde_json::json!({"kty": "RSA", "n": n(128), "e": "AQAB", "kid": "weak"});
+        let whole = serde_json::json!({"keys": [good]}).to_string();
+        assert!(Config::builder().key_source(KeySource::StaticJwks(whole)).build().is_ok());
+        let partly = serde_json::json!({"keys": [good, weak]}).to_string();
+        assert!(matches!(
+            Config::builder().key_source(KeySource::StaticJwks(partly)).build(),
+            Err(ConfigError::StaticKey(KeySetError::UnusableKey { index: 1, reason: crate::SkippedKey::WeakModulus }))
+        ));
     }
 
     #[test]

@@ -148,8 +148,9 @@ reasons! {
         TimeClaim => "a time claim is malformed",
         /// The payload is not a JSON object.
         NotAnObject => "the claims are not a JSON object",
-        /// A registered claim has the wrong JSON type (RFC 7519 §4.1): `iss`, `sub`, `jti` not a
+        /// A registered claim has the wrong JSON type (RFC 7519 §4.1): `iss` or `jti` not a
         /// string, `aud` not a string or an array of strings, `exp`, `nbf`, `iat` not a number.
+        /// (`sub` of another type than a string is [`WrongShape`](Self::WrongShape).)
         RegisteredClaimType => "a registered claim has the wrong JSON type",
     }
 }

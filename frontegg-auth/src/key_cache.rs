@@ -82,8 +82,9 @@ pub(crate) struct KeyCacheSettings {
 /// meanwhile): an outage costs at most one upstream call per second, however many tokens arrive.
 const FAILURE_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The longest one load may take, retries included: what a request that needs keys may wait
-/// before its 503, within the example apps' 10 s start bound.
+/// The longest one load may take, retries included, and the longest a request waits for keys
+/// in all (queued behind a load, then its own refetch) before its 503: within the example apps'
+/// 10 s start bound.
 pub(crate) const LOAD_DEADLINE: Duration = Duration::from_secs(8);
 
 /// A fetched key set and how long it may be kept.
@@ -178,7 +179,14 @@ impl KeyCache {
             !failed_just_now && !cooling
         };
         tracing::debug!("unknown kid: the signing keys may have rotated");
-        self.load(FetchReason::UnknownKid, decide).await
+        match self.load(FetchReason::UnknownKid, decide).await {
+            // A later attempt failed, but a fetch before it brought this `kid`: that set answers.
+            Err(e) => match self.loaded() {
+                Some(set) if set.has_kid(kid) => Ok(set),
+                _ => Err(e),
+            },
+            outcome => outcome,
+        }
     }
 
     async fn load(

@@ -57,6 +57,44 @@ pub enum KeySetError {
         /// The modulus length.
         bits: usize,
     },
+    /// A key of a static JWKS that the key cache would skip: a static set must serve whole.
+    #[error("the key at index {index} of the JWKS cannot serve: {reason}")]
+    UnusableKey {
+        /// Its index in `keys`.
+        index: usize,
+        /// Why.
+        reason: SkippedKey,
+    },
+}
+
+/// Why a JWK is skipped (a fetched set keeps its other keys; a static set is refused).
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkippedKey {
+    /// Not a JSON object of the JWK shape.
+    #[error("not a JWK object")]
+    NotAnObject,
+    /// `kty` is not `RSA`.
+    #[error("kty is not RSA")]
+    NotRsa,
+    /// `use` is not `sig`.
+    #[error("use is not sig")]
+    NotForSignatures,
+    /// `alg` names no RSA signature algorithm.
+    #[error("alg is not an RSA signature algorithm")]
+    NotRsaAlgorithm,
+    /// `n` or `e` is missing or not base64url.
+    #[error("the modulus or the exponent is missing or not base64url")]
+    BadParameters,
+    /// The modulus is shorter than 2048 bits.
+    #[error("the modulus is shorter than 2048 bits")]
+    WeakModulus,
+    /// The exponent is zero or longer than 64 bits.
+    #[error("the exponent is out of range")]
+    BadExponent,
+    /// Another key before it has the same `kid`.
+    #[error("a key before it has the same kid")]
+    DuplicateKid,
 }
 
 /// A JWK as published, every field optional so that one odd key cannot spoil the set.
@@ -77,25 +115,31 @@ struct RawJwks {
 }
 
 impl KeySet {
-    /// Parses a JWKS document, skipping (and logging at debug) every key that cannot serve: not
-    /// for signatures, not RSA, an algorithm outside RSA, broken or weak parameters, a duplicate
-    /// `kid` (the first is kept). A document left with no key is refused.
+    /// Parses a fetched JWKS document, skipping (and logging at debug) every key that cannot
+    /// serve: not for signatures, not RSA, an algorithm outside RSA, broken or weak parameters, a
+    /// duplicate `kid` (the first is kept). A document left with no key is refused.
     pub(crate) fn from_jwks(body: &[u8]) -> Result<KeySet, KeySetError> {
+        Self::parse_jwks(body, false)
+    }
+
+    /// Parses a configured JWKS document: every key must serve, since nothing will replace it.
+    pub(crate) fn from_static_jwks(body: &[u8]) -> Result<KeySet, KeySetError> {
+        Self::parse_jwks(body, true)
+    }
+
+    fn parse_jwks(body: &[u8], strict: bool) -> Result<KeySet, KeySetError> {
         let raw: RawJwks = serde_json::from_slice(body).map_err(|_| KeySetError::NotJwks)?;
         let mut seen = HashSet::new();
         let mut keys = Vec::with_capacity(raw.keys.len());
         for (index, value) in raw.keys.into_iter().enumerate() {
-            match Self::usable(value) {
-                Ok(key) => {
-                    if let Some(kid) = &key.kid
-                        && !seen.insert(kid.clone())
-                    {
-                        tracing::debug!(index, kid, "skipping a JWK: duplicate kid");
-                        continue;
-                    }
-                    keys.push(key);
-                }
-                Err(reason) => tracing::debug!(index, reason, "skipping a JWK"),
+            let usable = Self::usable(value).and_then(|key| match &key.kid {
+                Some(kid) if !seen.insert(kid.clone()) => Err(SkippedKey::DuplicateKid),
+                _ => Ok(key),
+            });
+            match usable {
+                Ok(key) => keys.push(key),
+                Err(reason) if strict => return Err(KeySetError::UnusableKey { index, reason }),
+                Err(reason) => tracing::debug!(index, %reason, "skipping a JWK"),
             }
         }
         if keys.is_empty() {
@@ -104,13 +148,13 @@ impl KeySet {
         Ok(KeySet::new(keys))
     }
 
-    fn usable(value: serde_json::Value) -> Result<VerificationKey, &'static str> {
-        let jwk: RawJwk = serde_json::from_value(value).map_err(|_| "not a JWK object")?;
+    fn usable(value: serde_json::Value) -> Result<VerificationKey, SkippedKey> {
+        let jwk: RawJwk = serde_json::from_value(value).map_err(|_| SkippedKey::NotAnObject)?;
         if jwk.kty.as_deref() != Some("RSA") {
-            return Err("kty is not RSA");
+            return Err(SkippedKey::NotRsa);
         }
         if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
-            return Err("use is not sig");
+            return Err(SkippedKey::NotForSignatures);
         }
         let alg = match jwk.alg.as_deref() {
             None => None,
@@ -120,17 +164,16 @@ impl KeySet {
             Some("PS256") => Some(Algorithm::PS256),
             Some("PS384") => Some(Algorithm::PS384),
             Some("PS512") => Some(Algorithm::PS512),
-            Some(_) => return Err("alg is not an RSA signature algorithm"),
+            Some(_) => return Err(SkippedKey::NotRsaAlgorithm),
         };
-        let n =
-            URL_SAFE_NO_PAD.decode(jwk.n.as_deref().ok_or("no modulus")?).map_err(|_| "modulus is not base64url")?;
-        let e =
-            URL_SAFE_NO_PAD.decode(jwk.e.as_deref().ok_or("no exponent")?).map_err(|_| "exponent is not base64url")?;
+        let decode =
+            |part: Option<&str>| part.and_then(|p| URL_SAFE_NO_PAD.decode(p).ok()).ok_or(SkippedKey::BadParameters);
+        let (n, e) = (decode(jwk.n.as_deref())?, decode(jwk.e.as_deref())?);
         if modulus_bits(&n) < MIN_RSA_BITS {
-            return Err("modulus shorter than 2048 bits");
+            return Err(SkippedKey::WeakModulus);
         }
         if e.is_empty() || e.len() > 8 || e.iter().all(|b| *b == 0) {
-            return Err("exponent out of range");
+            return Err(SkippedKey::BadExponent);
         }
         Ok(VerificationKey { kid: jwk.kid, alg, key: DecodingKey::from_rsa_raw_components(&n, &e) })
     }
@@ -228,5 +271,10 @@ mod tests {
         assert_eq!(KeySet::from_jwks(b"[1,2]").err(), Some(KeySetError::NotJwks));
         assert_eq!(KeySet::from_jwks(br#"{"keys":[]}"#).err(), Some(KeySetError::NoUsableKey));
         assert_eq!(KeySet::from_pem("nope").err(), Some(KeySetError::NotRsaPem));
+        // A configured set must serve whole: the first key it would skip is named.
+        assert_eq!(
+            KeySet::from_static_jwks(doc.to_string().as_bytes()).err(),
+            Some(KeySetError::UnusableKey { index: 0, reason: SkippedKey::NotRsa })
+        );
     }
 }

@@ -43,29 +43,29 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The layers, bottom to top: no module imports one above it.
-mod admission; // from a request head to the caller
-pub mod api; // transport, vendor token, gateway client, management API
-pub mod authentication; // the tower authentication layer
-mod authenticator; // the facade: verification, then rights
-pub mod authorization;
-mod caller; // what the authentication step leaves in a request
-mod clock; // where "now" comes from
-pub mod config; // the configuration, checked once (static keys with the parser above)
-mod context; // what a requirement is checked in besides the identity
-mod credential; // the credential of a request's headers
-mod error; // why a caller is refused
-mod identity; // the verified caller
-mod key_cache; // fetching keys and the whole rotation policy
-mod keys; // JWKS and PEM into a key set, with every rule a key must pass
-pub mod markers; // requirements as types
-mod refresh; // a shared, single-flight value (key set, vendor token)
-pub mod refusal; // every answer with its HTTP form
-pub mod requirement; // requirements and their verdicts
-mod rights; // access-token and user lookups, cached
+// The layers, bottom to top: each module imports only modules declared before it.
 mod secret; // secrets with a redacted Debug
+mod wildcard; // the wildcard permission rule
+mod clock; // where "now" comes from
+mod keys; // JWKS and PEM into a key set, with every rule a key must pass
+pub mod config; // the configuration, checked once (static keys with `keys`)
+mod refresh; // a shared, single-flight value (key set, vendor token)
+pub mod api; // transport, vendor token, gateway client, management API
+mod key_cache; // fetching keys and the whole rotation policy
+mod context; // what a requirement is checked in besides the identity
+mod identity; // the verified caller
+mod error; // why a caller is refused
+mod credential; // the credential of a request's headers
 mod verify; // signature and claims into an identity
-mod wildcard; // the wildcard permission rule // the tower requirement layer
+mod rights; // access-token and user lookups, cached
+pub mod requirement; // requirements and their verdicts
+pub mod markers; // requirements as types
+pub mod refusal; // every answer with its HTTP form
+mod authenticator; // the facade: verification, then rights
+mod caller; // what the authentication step leaves in a request
+mod admission; // from a request head to the caller
+pub mod authentication; // the tower authentication layer
+pub mod authorization; // the tower requirement layer
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -82,7 +82,7 @@ pub use credential::{API_KEY_HEADER, Credential, CredentialKind};
 pub use error::{AuthError, Denied, InvalidClaims, Malformed, WrongTokenType};
 pub use identity::{Identity, TokenType};
 pub use key_cache::KeyError;
-pub use keys::KeySetError;
+pub use keys::{KeySetError, SkippedKey};
 pub use refusal::Refusal;
 pub use requirement::Requirement;
 pub use secret::{ApiKey, JwtSecret, TokenString};

@@ -55,6 +55,8 @@ const NO_AUTHENTICATION: &str = "No Frontegg authentication ran before this chec
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     kind: Kind,
+    /// Extra challenge parameters, after the standard ones (RFC 9470's `acr_values`, `max_age`).
+    params: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,23 +78,58 @@ impl Refusal {
         } else {
             tracing::error!("frontegg: {NO_AUTHENTICATION}; answering 500 (logged once, then at debug level)");
         }
-        Refusal { kind: Kind::Misconfigured(Cow::Borrowed(NO_AUTHENTICATION)) }
+        Refusal::of(Kind::Misconfigured(Cow::Borrowed(NO_AUTHENTICATION)))
+    }
+
+    fn of(kind: Kind) -> Refusal {
+        Refusal { kind, params: Vec::new() }
+    }
+
+    /// The 500 of a tenant check on a route that has no path parameter `param` (or where the
+    /// framework does not know it yet). Logged at error level the first time, at debug after.
+    pub fn missing_path_param(param: &str) -> Refusal {
+        static LOGGED: AtomicBool = AtomicBool::new(false);
+        let refusal = Refusal::misconfigured(format!(
+            "The route has no path parameter `{param}` for the Frontegg tenant check: check the parameter's name, \
+             and put the check where the route declares it (axum: route_layer on that route; actix-web: wrap the \
+             resource, or the scope whose own path declares it, not the App)"
+        ));
+        if LOGGED.swap(true, Ordering::Relaxed) {
+            tracing::debug!("frontegg: {refusal}; answering 500");
+        } else {
+            tracing::error!("frontegg: {refusal}; answering 500 (logged once, then at debug level)");
+        }
+        refusal
+    }
+
+    /// Adds a parameter to the `WWW-Authenticate` challenge, after the standard ones: what RFC
+    /// 9470 needs (`acr_values`, `max_age`) for a step-up. The value is quoted; a refusal without
+    /// a challenge (a 400, a 500, a redirect) ignores it.
+    ///
+    /// ```
+    /// use frontegg_auth::{AuthError, Refusal};
+    /// let refusal = Refusal::from(AuthError::Expired).with_challenge_param("max_age", "300");
+    /// assert!(refusal.www_authenticate().unwrap_or_default().ends_with(r#", max_age="300""#));
+    /// ```
+    pub fn with_challenge_param(mut self, name: &'static str, value: impl Into<String>) -> Refusal {
+        self.params.push((name, value.into()));
+        self
     }
 
     /// A server misconfiguration (500) that `description` names, for whoever reads the answer.
     pub fn misconfigured(description: impl Into<Cow<'static, str>>) -> Refusal {
-        Refusal { kind: Kind::Misconfigured(description.into()) }
+        Refusal::of(Kind::Misconfigured(description.into()))
     }
 
     /// A request the check cannot read (400).
     pub fn bad_request(description: impl Into<String>) -> Refusal {
-        Refusal { kind: Kind::BadRequest(description.into()) }
+        Refusal::of(Kind::BadRequest(description.into()))
     }
 
     /// Sends the client to `location` (303 See Other), for routes that log browsers in rather
     /// than answer 401.
     pub fn redirect(location: HeaderValue) -> Refusal {
-        Refusal { kind: Kind::Redirect(location) }
+        Refusal::of(Kind::Redirect(location))
     }
 
     /// The caller's refusal, when that is what this is; `None` for the server's own answers.
@@ -156,7 +193,7 @@ impl Refusal {
         let Kind::Auth(error) = &self.kind else {
             return None;
         };
-        Some(match error {
+        let mut out = match error {
             // §3.1: a request without credentials gets no error code, nor does an outage.
             AuthError::MissingCredential => "Bearer".to_owned(),
             e if e.is_unavailable() => "Bearer".to_owned(),
@@ -166,7 +203,14 @@ impl Refusal {
                 challenge("insufficient_scope", &error.to_string(), extra)
             }
             _ => challenge("invalid_token", &error.to_string(), &[]),
-        })
+        };
+        for (i, (name, value)) in self.params.iter().enumerate() {
+            // The bare `Bearer` challenge takes its first parameter after a space, the others
+            // after a comma.
+            let separator = if i == 0 && !out.contains('=') { " " } else { ", " };
+            out.push_str(&format!("{separator}{name}=\"{}\"", quoted(value)));
+        }
+        Some(out)
     }
 
     /// Every header of the answer, in order.
@@ -210,7 +254,7 @@ impl Refusal {
 
 impl From<AuthError> for Refusal {
     fn from(error: AuthError) -> Self {
-        Refusal { kind: Kind::Auth(error) }
+        Refusal::of(Kind::Auth(error))
     }
 }
 

@@ -22,7 +22,7 @@ use crate::context::Context;
 use crate::credential::{Credential, CredentialKind};
 use crate::error::{AuthError, InvalidClaims, Malformed, WrongTokenType};
 use crate::identity::{Identity, ShapeError, TokenType};
-use crate::key_cache::KeyCache;
+use crate::key_cache::{KeyCache, KeyError, LOAD_DEADLINE};
 use crate::keys::KeySet;
 
 /// How long a verification is remembered at most; it is also forgotten on any key change.
@@ -97,7 +97,10 @@ impl Verifier {
             .collect();
         let remembered = config.cache_verified_tokens.then(|| {
             Cache::builder()
+                // Weighed by size, so that large tokens cannot multiply the memory held: a token
+                // counts once per started KiB.
                 .max_capacity(config.cache_capacity)
+                .weigher(|token: &Box<str>, _: &Remembered| u32::try_from(token.len() / 1024 + 1).unwrap_or(u32::MAX))
                 .expire_after(UntilExpiry)
                 .build_with_hasher(foldhash::fast::RandomState::default())
         });
@@ -153,12 +156,21 @@ impl Verifier {
             let key = self.hmac.as_ref().ok_or(AuthError::AlgorithmNotAllowed)?;
             (self.verify_with(token, &checked, std::iter::once(key))?, None)
         } else {
-            let keys = self.keys.current().await.map_err(AuthError::KeysUnavailable)?;
+            // One deadline for every wait of this request: a load it queued behind, then the
+            // refetch its `kid` may cause. The shared fetch itself goes on for the other callers.
+            let deadline = tokio::time::Instant::now() + LOAD_DEADLINE;
+            let within = |outcome| match outcome {
+                Ok(Ok(keys)) => Ok(keys),
+                Ok(Err(e)) => Err(AuthError::KeysUnavailable(e)),
+                Err(_) => Err(AuthError::KeysUnavailable(KeyError::Deadline(LOAD_DEADLINE))),
+            };
+            let keys = within(tokio::time::timeout_at(deadline, self.keys.current()).await)?;
             match (self.verify_rsa(token, &checked, &keys), &checked.kid) {
                 // A `kid` the set does not hold: the keys may have rotated. The key cache decides
                 // whether to refetch; verify again if the set changed.
                 (Err(e @ (AuthError::UnknownKey | AuthError::InvalidSignature)), Some(kid)) if !keys.has_kid(kid) => {
-                    let fresh = self.keys.refetch_for_unknown_kid(kid).await.map_err(AuthError::KeysUnavailable)?;
+                    let fresh =
+                        within(tokio::time::timeout_at(deadline, self.keys.refetch_for_unknown_kid(kid)).await)?;
                     if Arc::ptr_eq(&fresh, &keys) {
                         return Err(e);
                     }

@@ -2,7 +2,9 @@
 //! [axum](https://docs.rs/axum) 0.8: layers, extractors and type-level requirements over the
 //! framework-neutral core [`frontegg_auth`] (re-exported under its own name, with its common
 //! types at the root, so this is the only crate an axum application depends on). The
-//! `frontegg-actix` adapter offers the same functions and extractors under the same names.
+//! `frontegg-actix` adapter offers the same free functions (`authenticate`, `authenticate_optional`,
+//! `require`, `require_tenant_from_path`) and extractors (`Identity`, `Require<R>`) under the same
+//! names; the repository's README maps every type of one to the other.
 //!
 //! | what | how |
 //! |---|---|

@@ -159,16 +159,12 @@ async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), Refu
         Err(rejection) if rejection.status().is_client_error() => {
             return Err(Refusal::bad_request(rejection.body_text()));
         }
-        Err(_) => return Err(missing_param(param)),
+        Err(_) => return Err(Refusal::missing_path_param(param)),
     };
-    let tenant =
-        params.iter().find(|(key, _)| *key == param).map(|(_, value)| value).ok_or_else(|| missing_param(param))?;
+    let tenant = params
+        .iter()
+        .find(|(key, _)| *key == param)
+        .map(|(_, value)| value)
+        .ok_or_else(|| Refusal::missing_path_param(param))?;
     identity.satisfies(&Requirement::tenant(tenant)).map_err(|denied| AuthError::Forbidden(denied).into())
-}
-
-fn missing_param(param: &str) -> Refusal {
-    Refusal::misconfigured(format!(
-        "The route has no path parameter `{param}` for the Frontegg tenant check: check the parameter's name, and add \
-         the check with route_layer (with layer, it also wraps the fallback)"
-    ))
 }

@@ -7,15 +7,16 @@
 //! waits until `X-Rate-Limit-Reset` when that is near. Neither the API key nor the vendor token
 //! ever reaches a log.
 
-mod categories;
-mod client;
+// Bottom to top.
 mod error;
-pub(crate) mod gateway;
-mod models;
-mod permissions;
-mod roles;
 pub(crate) mod transport;
 mod vendor;
+pub(crate) mod gateway;
+mod models;
+mod categories;
+mod permissions;
+mod roles;
+mod client;
 
 pub use categories::Categories;
 pub use client::FronteggClient;
