@@ -54,6 +54,12 @@ struct Remembered {
     lifetime: Duration,
 }
 
+/// A remembered token's weight: one per started KiB of the token.
+#[allow(clippy::borrowed_box)] // moka hands the key as it is stored
+fn weight(token: &Box<str>, _: &Remembered) -> u32 {
+    u32::try_from(token.len() / 1024 + 1).unwrap_or(u32::MAX)
+}
+
 /// Each remembered verification expires after its own lifetime, so that a hit needs no clock.
 struct UntilExpiry;
 
@@ -100,7 +106,7 @@ impl Verifier {
                 // Weighed by size, so that large tokens cannot multiply the memory held: a token
                 // counts once per started KiB.
                 .max_capacity(config.cache_capacity)
-                .weigher(|token: &Box<str>, _: &Remembered| u32::try_from(token.len() / 1024 + 1).unwrap_or(u32::MAX))
+                .weigher(weight)
                 .expire_after(UntilExpiry)
                 .build_with_hasher(foldhash::fast::RandomState::default())
         });

@@ -264,7 +264,8 @@ async fn cors_preflights_may_pass_without_credential() {
 
 #[tokio::test]
 async fn an_optional_requirement_behind_the_optional_layer() {
-    async fn maybe_manager(caller: Option<Require<(ReadReports, AnyOf<(Admin, Owner)>)>>) -> String {
+    type Manager = Require<(ReadReports, AnyOf<(Admin, Owner)>)>;
+    async fn maybe_manager(caller: Option<Manager>) -> String {
         caller.map_or_else(|| "anonymous".to_owned(), |caller| caller.sub().to_owned())
     }
     let emulator = Emulator::start().await;
