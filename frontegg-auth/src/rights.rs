@@ -72,10 +72,7 @@ impl Rights {
             .access_tokens
             .try_get_with(key, async move { access_token(&gateway, kind, &sub).await.map(Arc::new) })
             .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "access token lookup failed");
-                AuthError::ApiUnavailable(e.as_ref().clone())
-            })?;
+            .map_err(unavailable("access token"))?;
         match verdict.as_ref() {
             Verdict::Refused => Err(AuthError::Revoked),
             Verdict::Rights { tenant_id, roles, permissions } => {
@@ -101,14 +98,19 @@ impl Rights {
                 user(&gateway, &user_id, tenant.as_deref()).await.map(Arc::new)
             })
             .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "user lookup failed");
-                AuthError::ApiUnavailable(e.as_ref().clone())
-            })?;
+            .map_err(unavailable("user"))?;
         match verdict.as_ref() {
             Verdict::Refused => Err(AuthError::Revoked),
             Verdict::Rights { roles, permissions, .. } => Ok(identity.with_rights(roles.clone(), permissions.clone())),
         }
+    }
+}
+
+/// A lookup that failed (network, 5xx, garbage, 429): logged, answered 503, never cached.
+fn unavailable(what: &'static str) -> impl Fn(Arc<ApiError>) -> AuthError {
+    move |e| {
+        tracing::warn!(error = %e, lookup = what, "lookup failed");
+        AuthError::ApiUnavailable(e.as_ref().clone())
     }
 }
 
