@@ -6,8 +6,8 @@
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, Route, guard, web};
 use frontegg_actix::{
-    Authenticator, Identity, Require, Requirement, authenticate, authenticate_optional, permission, require,
-    require_tenant_from_path,
+    Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional, permission,
+    require, require_tenant_from_path,
 };
 use serde_json::json;
 
@@ -42,7 +42,8 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
                         web::resource("/tenants/{tenant_id}/reports")
                             .wrap(require_tenant_from_path("tenant_id"))
                             .route(get().to(tenant_reports)),
-                    ),
+                    )
+                    .route("/reports/{id}/approve", web::post().to(approve_report)),
             );
     }
 }
@@ -83,6 +84,11 @@ async fn create_report(_: Require<(ReadReports, WriteReports)>) -> HttpResponse 
 }
 
 /// Guarded by the `require` wrapper of its resource.
+/// reports.write, and a multi-factor login within the last 5 minutes (else 401, RFC 9470).
+async fn approve_report(id: web::Path<String>, _: Require<(WriteReports, SteppedUpWithin<300>)>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"approved": common::report_id(&id)}))
+}
+
 async fn delete_report(_id: web::Path<String>) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }

@@ -6,11 +6,11 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use frontegg_axum::{
-    AnyOf, Authenticator, Identity, Require, Requirement, authenticate, authenticate_optional, permission, require,
-    require_tenant_from_path, role,
+    AnyOf, Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional,
+    permission, require, require_tenant_from_path, role,
 };
 use serde_json::{Value, json};
 
@@ -37,6 +37,7 @@ pub fn app(auth: Authenticator) -> Router {
         // A requirement as a route layer, instead of an extractor.
         .route("/reports/{id}", delete(delete_report).route_layer(require(Requirement::any_roles(["admin", "owner"]))))
         .route("/tenants/{tenant_id}/reports", get(tenant_reports).route_layer(require_tenant_from_path("tenant_id")))
+        .route("/reports/{id}/approve", post(approve_report))
         .layer(authenticate(auth));
 
     public.merge(optional).merge(protected)
@@ -78,6 +79,11 @@ async fn delete_report(Path(_id): Path<String>) -> StatusCode {
 }
 
 /// The tenant comes from the path (route layer above); the permission from the extractor.
+/// reports.write, and a multi-factor login within the last 5 minutes (else 401, RFC 9470).
+async fn approve_report(Path(id): Path<String>, _: Require<(WriteReports, SteppedUpWithin<300>)>) -> Json<Value> {
+    Json(json!({"approved": common::report_id(&id)}))
+}
+
 async fn tenant_reports(Path(tenant_id): Path<String>, _: Require<ReadReports>) -> Json<Value> {
     Json(json!([{"id": 1, "tenantId": tenant_id}]))
 }

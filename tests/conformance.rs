@@ -323,6 +323,50 @@ async fn optional_route<A: AppUnderTest>() {
     assert_refusal(&bad, 401, &invalid_token(d), "invalid_token", d, "optional with a bad token");
 }
 
+/// `POST /reports/{id}/approve`: reports.write, and a step-up within 300 s (RFC 9470).
+async fn step_up<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let path = "/reports/7/approve";
+    let writer = || w.user().permissions(["reports.read", "reports.write"]);
+    let fresh = writer().stepped_up_ago(Duration::from_secs(10)).sign();
+    assert_ok(&w.call(Method::POST, path, Cred::Bearer(&fresh)).await, 200, json!({"approved": 7}), "stepped up");
+
+    let d = "A multi-factor authentication within the last 300 seconds is required";
+    let challenge = format!(
+        "Bearer error=\"insufficient_user_authentication\", error_description=\"{d}\", acr_values=\"{}\", max_age=\"300\"",
+        frontegg_auth::MFA_ACR
+    );
+    let not_stepped_up = writer().sign();
+    let stale = writer().stepped_up_ago(Duration::from_secs(400)).sign();
+    let without_mfa = writer().stepped_up_ago(Duration::from_secs(10)).claim("amr", json!(["pwd"])).sign();
+    let wrong_acr = writer().stepped_up_ago(Duration::from_secs(10)).claim("acr", "urn:something-else").sign();
+    let no_auth_time = writer().stepped_up().without("auth_time").sign();
+    for (what, token) in [
+        ("not stepped up", not_stepped_up),
+        ("stepped up too long ago", stale),
+        ("amr without mfa", without_mfa),
+        ("another acr", wrong_acr),
+        ("no auth_time", no_auth_time),
+    ] {
+        let a = w.call(Method::POST, path, Cred::Bearer(&token)).await;
+        assert_refusal(&a, 401, &challenge, "insufficient_user_authentication", d, what);
+    }
+
+    // Lacking the other right: the usual 403, stepped up or not (a step-up would not help).
+    let reader = w.user().permissions(["reports.read"]).sign();
+    let a = w.call(Method::POST, path, Cred::Bearer(&reader)).await;
+    let d = "Missing permissions: reports.write";
+    assert_refusal(&a, 403, &insufficient(d, Some("reports.write")), "insufficient_scope", d, "reader");
+    // An access token can never step up: 403.
+    let access = w.emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.write"]);
+    let a = w.call(Method::POST, path, Cred::ApiKey(&access.token)).await;
+    let d = "API tokens and access tokens cannot step up: this needs a user's multi-factor login";
+    assert_refusal(&a, 403, &insufficient(d, None), "insufficient_scope", d, "access token");
+    // No credential: the bare 401.
+    let a = w.call(Method::POST, path, Cred::None).await;
+    assert_eq!((a.status, a.challenge.as_deref()), (401, Some("Bearer")), "no credential");
+}
+
 macro_rules! conformance {
     ($module:ident, $app:ty) => {
         mod $module {
@@ -351,6 +395,7 @@ macro_rules! conformance {
             check!(keys_unreachable);
             check!(optional_route);
             check!(framework_edges);
+            check!(step_up);
         }
     };
 }

@@ -126,6 +126,18 @@ pub fn any_roles<I: IntoIterator<Item = S>, S: Into<String>>(keys: I) -> Identit
     requirement(Requirement::any_roles(keys))
 }
 
+/// Passes user tokens of a login that passed multi-factor authentication
+/// ([`Requirement::step_up`]).
+pub fn step_up() -> IdentityGuard {
+    requirement(Requirement::step_up())
+}
+
+/// Passes user tokens of a login that passed multi-factor authentication at most `max_age` ago
+/// ([`Requirement::step_up_within`]).
+pub fn step_up_within(max_age: std::time::Duration) -> IdentityGuard {
+    requirement(Requirement::step_up_within(max_age))
+}
+
 /// Passes identities of this tenant (`tenantId`).
 pub fn tenant(tenant_id: impl Into<String>) -> IdentityGuard {
     requirement(Requirement::tenant(tenant_id))

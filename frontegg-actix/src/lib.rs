@@ -341,7 +341,7 @@ pub use extract::{Identity, MaybeIdentity, Require};
 pub use rejection::{AuthRejection, render};
 
 pub use frontegg_auth;
-pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
+pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker, SteppedUp, SteppedUpWithin};
 pub use frontegg_auth::{
     API_KEY_HEADER, Algorithm, AuthError, Authenticator, Caller, Config, ConfigBuilder, ConfigError, Credential,
     CredentialKind, Denied, KeySource, Refusal, Region, Requirement, TokenType, permission, role,

@@ -165,6 +165,7 @@ pub struct Config {
     pub(crate) api_retries: u32,
     pub(crate) cache_verified_tokens: bool,
     pub(crate) clock: Clock,
+    pub(crate) sso_counts_as_mfa: bool,
 }
 
 impl Config {
@@ -241,6 +242,7 @@ pub struct ConfigBuilder {
     api_retries: Option<u32>,
     cache_verified_tokens: Option<bool>,
     clock: Option<Clock>,
+    sso_counts_as_mfa: Option<bool>,
 }
 
 /// Defaults, in one place so that the docs and the code agree.
@@ -443,6 +445,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// Whether a login whose second factor was an identity provider's (`amr: ["mfa", "sso"]`)
+    /// counts as a step-up (default `true`, as Frontegg's Node SDK; its mobile SDKs do not).
+    pub fn step_up_accepts_sso(mut self, accepts: bool) -> Self {
+        self.sso_counts_as_mfa = Some(accepts);
+        self
+    }
+
     /// The clock that requirement checks read the time from (default: the system clock). Tests
     /// set it to check time-dependent requirements without sleeping.
     pub fn clock(mut self, clock: Clock) -> Self {
@@ -592,6 +601,7 @@ impl ConfigBuilder {
             api_retries: self.api_retries.unwrap_or(defaults::API_RETRIES),
             cache_verified_tokens: self.cache_verified_tokens.unwrap_or(true),
             clock: self.clock.unwrap_or_default(),
+            sso_counts_as_mfa: self.sso_counts_as_mfa.unwrap_or(true),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! What a requirement is checked against besides the identity: the time, through a [`Clock`]
-//! that tests can set. Every identity carries the context of the authenticator that verified it.
+//! that tests can set, and the step-up policy. Every identity carries the context of the
+//! authenticator that verified it.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::clock::Clock;
 
@@ -13,15 +14,46 @@ use crate::clock::Clock;
 /// let context = Context::new(Clock::fixed(UNIX_EPOCH));
 /// assert_eq!(context.now(), UNIX_EPOCH);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Context {
     clock: Clock,
+    leeway: Duration,
+    sso_counts_as_mfa: bool,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::new(Clock::system())
+    }
 }
 
 impl Context {
-    /// A context reading the time from `clock`.
+    /// A context reading the time from `clock`, with the default clock leeway (10 s) and `sso`
+    /// counted as a multi-factor method.
     pub fn new(clock: Clock) -> Context {
-        Context { clock }
+        Context { clock, leeway: crate::config::defaults::LEEWAY, sso_counts_as_mfa: true }
+    }
+
+    /// The clock skew tolerated on an `auth_time` in the future.
+    pub fn with_leeway(mut self, leeway: Duration) -> Context {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Whether `amr: ["mfa", "sso"]` (an identity provider did the MFA) counts as a step-up.
+    pub fn with_sso_as_mfa(mut self, counts: bool) -> Context {
+        self.sso_counts_as_mfa = counts;
+        self
+    }
+
+    /// The clock skew tolerated on an `auth_time` in the future.
+    pub fn leeway(&self) -> Duration {
+        self.leeway
+    }
+
+    /// Whether `sso` counts as a multi-factor method.
+    pub fn sso_counts_as_mfa(&self) -> bool {
+        self.sso_counts_as_mfa
     }
 
     /// The system clock's context.

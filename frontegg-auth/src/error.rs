@@ -2,6 +2,7 @@
 //! requirement lacked. Their HTTP answers are in [`crate::refusal`].
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::api::ApiError;
 use crate::key_cache::KeyError;
@@ -60,6 +61,10 @@ pub enum AuthError {
     /// A valid credential without the right.
     #[error("{0}")]
     Forbidden(Denied),
+    /// A user token that has not stepped up (recently enough): the user must log in again with
+    /// multi-factor authentication (RFC 9470).
+    #[error("{0}")]
+    StepUpRequired(StepUp),
     /// No signing key could be loaded and none is cached.
     #[error("The signing keys cannot be loaded")]
     KeysUnavailable(#[source] KeyError),
@@ -75,9 +80,44 @@ impl AuthError {
     }
 }
 
+/// A refusal that only a step-up can lift becomes [`AuthError::StepUpRequired`] (401); any other
+/// becomes [`AuthError::Forbidden`] (403).
 impl From<Denied> for AuthError {
     fn from(denied: Denied) -> Self {
-        AuthError::Forbidden(denied)
+        match denied.step_up {
+            Some(step_up) => AuthError::StepUpRequired(step_up),
+            None => AuthError::Forbidden(denied),
+        }
+    }
+}
+
+/// What a step-up must bring: Frontegg's multi-factor `acr`, and an `auth_time` no older than
+/// `max_age` when one is required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepUp {
+    pub(crate) max_age: Option<Duration>,
+}
+
+impl StepUp {
+    /// The required `acr` ([`MFA_ACR`](crate::MFA_ACR)).
+    pub fn acr(&self) -> &'static str {
+        crate::requirement::MFA_ACR
+    }
+
+    /// The largest accepted age of the authentication, if one is required.
+    pub fn max_age(&self) -> Option<Duration> {
+        self.max_age
+    }
+}
+
+impl fmt::Display for StepUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.max_age {
+            Some(age) => {
+                write!(f, "A multi-factor authentication within the last {} seconds is required", age.as_secs())
+            }
+            None => f.write_str("A multi-factor authentication is required"),
+        }
     }
 }
 
@@ -177,6 +217,8 @@ pub struct Denied {
     pub(crate) permissions: Vec<String>,
     pub(crate) roles: Vec<String>,
     pub(crate) tenant: bool,
+    /// Only a step-up can lift it.
+    pub(crate) step_up: Option<StepUp>,
 }
 
 impl Denied {
@@ -188,7 +230,13 @@ impl Denied {
             permissions: Vec::new(),
             roles: Vec::new(),
             tenant: true,
+            step_up: None,
         }
+    }
+
+    /// The step-up that would lift this refusal, when only a step-up can.
+    pub fn step_up(&self) -> Option<&StepUp> {
+        self.step_up.as_ref()
     }
 
     /// The required permission keys the caller lacks.

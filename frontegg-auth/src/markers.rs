@@ -35,6 +35,38 @@ pub trait RequirementMarker: Send + Sync + 'static {
     fn requirement() -> Requirement;
 }
 
+/// A login that passed multi-factor authentication: [`Requirement::step_up`].
+///
+/// ```
+/// use frontegg_auth::markers::{RequirementMarker, SteppedUp, SteppedUpWithin};
+/// use frontegg_auth::Requirement;
+/// assert_eq!(SteppedUp::requirement(), Requirement::step_up());
+/// // Within the last five minutes.
+/// assert_eq!(
+///     SteppedUpWithin::<300>::requirement(),
+///     Requirement::step_up_within(std::time::Duration::from_secs(300))
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SteppedUp;
+
+impl RequirementMarker for SteppedUp {
+    fn requirement() -> Requirement {
+        Requirement::step_up()
+    }
+}
+
+/// A login that passed multi-factor authentication at most `SECONDS` ago:
+/// [`Requirement::step_up_within`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SteppedUpWithin<const SECONDS: u64>;
+
+impl<const SECONDS: u64> RequirementMarker for SteppedUpWithin<SECONDS> {
+    fn requirement() -> Requirement {
+        Requirement::step_up_within(std::time::Duration::from_secs(SECONDS))
+    }
+}
+
 /// A tuple of markers, for [`AllOf`] and [`AnyOf`].
 pub trait MarkerList: Send + Sync + 'static {
     /// The requirements, in order.

@@ -10,7 +10,8 @@
 //! |---|---|---|---|
 //! | no credential where one is needed ([`AuthError::MissingCredential`]), or an anonymous caller where an identity is needed | 401 | `Bearer` | `unauthorized` |
 //! | a credential that does not verify: malformed, too large, disallowed algorithm, unknown `kid`, bad signature, expired, not yet valid, wrong issuer or audience, claims of the wrong type, wrong header for its type, revoked access token | 401 | `Bearer error="invalid_token", error_description="..."` | `invalid_token` |
-//! | a valid credential without the right: permission, role, tenant ([`AuthError::Forbidden`]) | 403 | `Bearer error="insufficient_scope", error_description="...", scope="<missing permissions>"` (`scope` only when permissions are missing) | `insufficient_scope` |
+//! | a user token that has not stepped up (recently enough) where a step-up is required ([`AuthError::StepUpRequired`], RFC 9470) | 401 | `Bearer error="insufficient_user_authentication", error_description="...", acr_values="<Frontegg's MFA acr>"`, and `max_age="<seconds>"` when an age is required | `insufficient_user_authentication` |
+//! | a valid credential without the right: permission, role, tenant ([`AuthError::Forbidden`]); an API or access token where a step-up is required (it can never step up) | 403 | `Bearer error="insufficient_scope", error_description="...", scope="<missing permissions>"` (`scope` only when permissions are missing) | `insufficient_scope` |
 //! | Frontegg unreachable and nothing cached answers ([`AuthError::KeysUnavailable`], [`AuthError::ApiUnavailable`]); also `Retry-After: 5` | 503 | `Bearer` | `temporarily_unavailable` |
 //! | a malformed request the check cannot read ([`Refusal::bad_request`]) | 400 | none | `invalid_request` |
 //! | a misconfigured server: no authentication ran before a check ([`Refusal::no_authentication`]), a check that cannot work where it is ([`Refusal::misconfigured`]) | 500 | none | `server_error` |
@@ -170,6 +171,7 @@ impl Refusal {
         match &self.kind {
             Kind::Auth(AuthError::MissingCredential) => "unauthorized",
             Kind::Auth(AuthError::Forbidden(_)) => "insufficient_scope",
+            Kind::Auth(AuthError::StepUpRequired(_)) => "insufficient_user_authentication",
             Kind::Auth(e) if e.is_unavailable() => "temporarily_unavailable",
             Kind::Auth(_) => "invalid_token",
             Kind::BadRequest(_) => "invalid_request",
@@ -201,6 +203,14 @@ impl Refusal {
                 let scope = denied.scope();
                 let extra: &[(&str, &str)] = if scope.is_empty() { &[] } else { &[("scope", &scope)] };
                 challenge("insufficient_scope", &error.to_string(), extra)
+            }
+            AuthError::StepUpRequired(step_up) => {
+                let age = step_up.max_age().map(|age| age.as_secs().to_string());
+                let mut extra = vec![("acr_values", step_up.acr())];
+                if let Some(age) = &age {
+                    extra.push(("max_age", age));
+                }
+                challenge("insufficient_user_authentication", &error.to_string(), &extra)
             }
             _ => challenge("invalid_token", &error.to_string(), &[]),
         };

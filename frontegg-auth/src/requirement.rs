@@ -27,11 +27,43 @@
 //! The rule itself: [`permission_grants`].
 //!
 //! An empty list is an edge that reads as written: all of nothing always holds, any of nothing never does.
+//!
+//! # Step-up
+//!
+//! [`Requirement::step_up`] and [`Requirement::step_up_within`] require a login that passed
+//! multi-factor authentication (Frontegg's `acr`, `amr` and `auth_time` claims), recently enough:
+//!
+//! - `acr` is exactly [`MFA_ACR`];
+//! - `amr` holds `mfa` and one of `otp`, `sms`, `hwk`, or `sso` (an identity provider did the
+//!   MFA; Frontegg's Node SDK accepts it, the mobile SDKs do not: turn it off with
+//!   [`ConfigBuilder::step_up_accepts_sso`](crate::ConfigBuilder::step_up_accepts_sso));
+//! - with a maximum age, `now − auth_time ≤ max_age` in whole seconds, with no leeway: exactly
+//!   the maximum passes, one second more fails; a token without `auth_time` fails;
+//! - an `auth_time` in the future beyond the clock leeway fails;
+//! - claims of the wrong type never pass.
+//!
+//! The answers come in this order: a caller that lacks the requirement's other rights gets the
+//! usual 403 (a step-up would not help); an API token or an access token gets a 403 (it can never
+//! step up); a user token that has not stepped up (recently enough) gets a 401 with the RFC 9470
+//! challenge ([`AuthError::StepUpRequired`](crate::AuthError::StepUpRequired)).
+//!
+//! ```
+//! use std::time::Duration;
+//! use frontegg_auth::Requirement;
+//! // reports.write, and a multi-factor login within the last five minutes.
+//! let approve = Requirement::permission("reports.write").and(Requirement::step_up_within(Duration::from_secs(300)));
+//! # let _ = approve;
+//! ```
+
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::context::Context;
-use crate::error::Denied;
-use crate::identity::Identity;
+use crate::error::{Denied, StepUp};
+use crate::identity::{Identity, TokenType};
 pub use crate::wildcard::permission_grants;
+
+/// The `acr` of a Frontegg login that passed multi-factor authentication.
+pub const MFA_ACR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
 
 /// Whether a group needs all of its keys or any one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +77,16 @@ enum Rule {
     Permissions(Mode, Vec<String>),
     Roles(Mode, Vec<String>),
     Tenant(String),
+    StepUp(Option<Duration>),
     AllOf(Vec<Requirement>),
     AnyOf(Vec<Requirement>),
+}
+
+/// Whether step-up rules are checked, or taken as met (to find the other rights' verdict first).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    RightsOnly,
+    Everything,
 }
 
 /// What a caller must hold. Built explicitly as all-of or any-of; combined with [`and`](Self::and),
@@ -100,6 +140,17 @@ impl Requirement {
         Self { rule: Rule::Tenant(tenant_id.into()) }
     }
 
+    /// A login that passed multi-factor authentication; see [step-up](self#step-up).
+    pub fn step_up() -> Self {
+        Self { rule: Rule::StepUp(None) }
+    }
+
+    /// A login that passed multi-factor authentication at most `max_age` ago; see
+    /// [step-up](self#step-up).
+    pub fn step_up_within(max_age: Duration) -> Self {
+        Self { rule: Rule::StepUp(Some(max_age)) }
+    }
+
     /// Every one of these requirements.
     pub fn all_of(requirements: impl IntoIterator<Item = Requirement>) -> Self {
         Self { rule: Rule::AllOf(requirements.into_iter().collect()) }
@@ -144,9 +195,13 @@ impl Requirement {
     /// }
     /// # }
     /// ```
-    // No rule reads the context yet; time-dependent rules (a recent step-up) will.
-    #[allow(clippy::only_used_in_recursion)]
     pub fn check(&self, identity: &Identity, context: &Context) -> Result<(), Denied> {
+        // The other rights first: a caller who lacks them gets their 403, never a step-up 401.
+        self.eval(identity, context, Pass::RightsOnly)?;
+        self.eval(identity, context, Pass::Everything)
+    }
+
+    fn eval(&self, identity: &Identity, context: &Context, pass: Pass) -> Result<(), Denied> {
         match &self.rule {
             Rule::Permissions(mode, required) => {
                 let missing: Vec<&String> = required.iter().filter(|key| !identity.has_permission(key)).collect();
@@ -163,11 +218,13 @@ impl Requirement {
                     Err(Denied::wrong_tenant())
                 }
             }
-            Rule::AllOf(list) => list.iter().try_for_each(|r| r.check(identity, context)),
+            Rule::StepUp(_) if pass == Pass::RightsOnly => Ok(()),
+            Rule::StepUp(max_age) => step_up(identity, context, *max_age),
+            Rule::AllOf(list) => list.iter().try_for_each(|r| r.eval(identity, context, pass)),
             Rule::AnyOf(list) => {
                 let mut failures = Vec::with_capacity(list.len());
                 for requirement in list {
-                    match requirement.check(identity, context) {
+                    match requirement.eval(identity, context, pass) {
                         Ok(()) => return Ok(()),
                         Err(denied) => failures.push(denied),
                     }
@@ -206,7 +263,63 @@ fn group_verdict(mode: Mode, required: &[String], missing: &[&String], kind: Kin
         Kind::Permission => (listed, Vec::new()),
         Kind::Role => (Vec::new(), listed),
     };
-    Err(Denied { message, permissions, roles, tenant: false })
+    Err(Denied { message, permissions, roles, tenant: false, step_up: None })
+}
+
+/// The step-up rule; see [step-up](self#step-up).
+fn step_up(identity: &Identity, context: &Context, max_age: Option<Duration>) -> Result<(), Denied> {
+    if *identity.token_type() != TokenType::User {
+        return Err(Denied {
+            message: "API tokens and access tokens cannot step up: this needs a user's multi-factor login".into(),
+            permissions: Vec::new(),
+            roles: Vec::new(),
+            tenant: false,
+            step_up: None,
+        });
+    }
+    let needed = StepUp { max_age };
+    let refused = || Denied {
+        message: needed.to_string(),
+        permissions: Vec::new(),
+        roles: Vec::new(),
+        tenant: false,
+        step_up: Some(needed),
+    };
+    let claims = identity.claims();
+    let acr = claims.get("acr").and_then(|v| v.as_str()) == Some(MFA_ACR);
+    let amr: Vec<&str> = match claims.get("amr").and_then(|v| v.as_array()) {
+        Some(methods) if methods.iter().all(|m| m.is_string()) => methods.iter().filter_map(|m| m.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let second_factor = amr.iter().any(|m| matches!(*m, "otp" | "sms" | "hwk"))
+        || (context.sso_counts_as_mfa() && amr.contains(&"sso"));
+    if !acr || !amr.contains(&"mfa") || !second_factor {
+        return Err(refused());
+    }
+    // `auth_time`: a non-negative number of seconds, when present; it must be there for an age.
+    let auth_time = match claims.get("auth_time") {
+        None => None,
+        Some(value) => match value.as_f64().filter(|t| t.is_finite() && *t >= 0.0 && *t < 1e12) {
+            Some(seconds) => Some(UNIX_EPOCH + Duration::from_secs_f64(seconds)),
+            None => return Err(refused()),
+        },
+    };
+    let now = context.now();
+    if let Some(at) = auth_time
+        && at.duration_since(now).is_ok_and(|ahead| ahead > context.leeway())
+    {
+        return Err(refused());
+    }
+    if let Some(max_age) = max_age {
+        let Some(at) = auth_time else { return Err(refused()) };
+        // In whole seconds, as `auth_time` is; in the future within the leeway: an age of zero.
+        // No leeway on the age itself.
+        let age = now.duration_since(at).unwrap_or(Duration::ZERO);
+        if age.as_secs() > max_age.as_secs() {
+            return Err(refused());
+        }
+    }
+    Ok(())
 }
 
 impl Identity {
@@ -238,7 +351,18 @@ impl Denied {
             let parts: Vec<&str> = failures.iter().map(|d| d.message.as_str()).collect();
             format!("None of the alternatives is met ({})", parts.join("; "))
         };
-        let mut out = Denied { message, permissions: Vec::new(), roles: Vec::new(), tenant: false };
+        // An alternative that only a step-up keeps from passing: the step-up lifts the refusal.
+        if let Some(step_up) = failures.iter().find_map(|f| f.step_up) {
+            let message = step_up.to_string();
+            return Denied {
+                message,
+                permissions: Vec::new(),
+                roles: Vec::new(),
+                tenant: false,
+                step_up: Some(step_up),
+            };
+        }
+        let mut out = Denied { message, permissions: Vec::new(), roles: Vec::new(), tenant: false, step_up: None };
         for failure in failures {
             out.permissions.extend(failure.permissions);
             out.roles.extend(failure.roles);

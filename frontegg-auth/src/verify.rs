@@ -116,7 +116,9 @@ impl Verifier {
             max_bytes: config.max_token_bytes,
             wildcards: config.wildcard_permissions,
             leeway: config.leeway,
-            context: Context::new(config.clock.clone()),
+            context: Context::new(config.clock.clone())
+                .with_leeway(config.leeway)
+                .with_sso_as_mfa(config.sso_counts_as_mfa),
             keys,
             remembered,
         }

@@ -254,7 +254,7 @@ pub use rejection::{AuthRejection, render};
 pub use tenant::{TenantCheck, TenantCheckFuture, TenantCheckLayer, require_tenant_from_path};
 
 pub use frontegg_auth;
-pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker};
+pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker, SteppedUp, SteppedUpWithin};
 pub use frontegg_auth::{
     API_KEY_HEADER, Algorithm, AuthError, AuthenticationLayer, Authenticator, Caller, Config, ConfigBuilder,
     ConfigError, Credential, CredentialKind, Denied, KeySource, Refusal, Region, Requirement, RequirementLayer,

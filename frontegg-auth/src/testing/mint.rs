@@ -156,6 +156,18 @@ impl TokenBuilder {
         self.claim("nbf", nbf)
     }
 
+    /// A login that passed multi-factor authentication just now: Frontegg's `acr`,
+    /// `amr: ["mfa", "otp"]` and `auth_time` of now.
+    pub fn stepped_up(self) -> Self {
+        self.stepped_up_ago(Duration::ZERO)
+    }
+
+    /// A login that passed multi-factor authentication `ago` before now.
+    pub fn stepped_up_ago(self, ago: Duration) -> Self {
+        let auth_time = now() - ago.as_secs() as i64;
+        self.claim("acr", crate::MFA_ACR).claim("amr", json!(["mfa", "otp"])).claim("auth_time", auth_time)
+    }
+
     /// `iss`.
     pub fn issuer(self, issuer: &str) -> Self {
         self.claim("iss", issuer)
