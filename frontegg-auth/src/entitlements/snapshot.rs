@@ -106,7 +106,7 @@ pub(crate) enum Comparison {
     LowerEqual,
 }
 
-/// An immutable entitlements snapshot; see the [module docs](self).
+/// An immutable entitlements snapshot; see the [module docs](crate::entitlements).
 pub struct Snapshot {
     offset: i64,
     pub(crate) features: Vec<Feature>,
