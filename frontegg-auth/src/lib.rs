@@ -48,11 +48,11 @@ mod secret; // secrets with a redacted Debug
 mod wildcard; // the wildcard permission rule
 mod clock; // where "now" comes from
 mod keys; // JWKS and PEM into a key set, with every rule a key must pass
-pub mod entitlements; // the entitlements snapshot and its evaluation (pure)
 pub mod config; // the configuration, checked once (static keys with `keys`)
 mod refresh; // a shared, single-flight value (key set, vendor token)
 pub mod api; // transport, vendor token, gateway client, management API
 mod key_cache; // fetching keys and the whole rotation policy
+pub mod entitlements; // the entitlements snapshot: parsed, evaluated, loaded and polled
 mod context; // what a requirement is checked in besides the identity
 mod identity; // the verified caller
 mod error; // why a caller is refused

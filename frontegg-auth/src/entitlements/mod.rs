@@ -1,6 +1,7 @@
 //! Frontegg entitlements (plans, features, feature flags), evaluated locally against the vendor
-//! snapshot: its parsing ([`Snapshot::parse`]) and its evaluation ([`Snapshot::feature`],
-//! [`Snapshot::permission`]). Both are pure; loading and polling the snapshot come on top.
+//! snapshot: its parsing ([`Snapshot::parse`]), its evaluation ([`Snapshot::feature`],
+//! [`Snapshot::permission`]), both pure, and the [`EntitlementsStore`] that loads it once and
+//! polls its offset.
 //!
 //! Where Frontegg's Node SDK has a defect, this does what is right:
 //!
@@ -40,9 +41,12 @@
 
 mod evaluate;
 mod snapshot;
+mod store;
 
 pub use evaluate::{Attributes, Justification, Subject, Verdict};
 pub use snapshot::{Snapshot, SnapshotError};
+pub(crate) use store::StoreSettings;
+pub use store::{EntitlementsError, EntitlementsStore};
 
 #[cfg(test)]
 mod tests;

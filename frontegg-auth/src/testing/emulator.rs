@@ -38,6 +38,9 @@ pub enum Surface {
     Gateway,
     /// `POST /auth/vendor` alone; while it is [`Behaviour::Normal`] it follows the gateway's.
     VendorAuth,
+    /// The entitlements snapshot and its offset alone; while it is [`Behaviour::Normal`] they
+    /// follow the gateway's.
+    Entitlements,
 }
 
 /// How a surface answers.
@@ -69,9 +72,13 @@ pub enum Endpoint {
     UserLookup,
     /// Permissions, categories and roles.
     Management,
+    /// `GET /entitlements/api/v1/vendor-entitlements`: the whole snapshot.
+    EntitlementsSnapshot,
+    /// `GET /entitlements/api/v1/vendor-entitlements-snapshot-offset`.
+    EntitlementsOffset,
 }
 
-const ENDPOINTS: usize = 6;
+const ENDPOINTS: usize = 8;
 
 fn slot(endpoint: Endpoint) -> usize {
     match endpoint {
@@ -81,6 +88,8 @@ fn slot(endpoint: Endpoint) -> usize {
         Endpoint::AccessTokenLookup => 3,
         Endpoint::UserLookup => 4,
         Endpoint::Management => 5,
+        Endpoint::EntitlementsSnapshot => 6,
+        Endpoint::EntitlementsOffset => 7,
     }
 }
 
@@ -117,6 +126,9 @@ struct State {
     jwks: Behaviour,
     gateway: Behaviour,
     vendor_auth: Behaviour,
+    entitlements_behaviour: Behaviour,
+    entitlements: Value,
+    entitlements_offset: i64,
     rate_limited: usize,
     rate_limit_reset: Duration,
     vendor_lifetime: Duration,
@@ -223,6 +235,9 @@ impl Emulator {
                 jwks: Behaviour::Normal,
                 gateway: Behaviour::Normal,
                 vendor_auth: Behaviour::Normal,
+                entitlements_behaviour: Behaviour::Normal,
+                entitlements: default_entitlements(),
+                entitlements_offset: 1,
                 rate_limited: 0,
                 rate_limit_reset: Duration::ZERO,
                 vendor_lifetime: Duration::from_secs(3600),
@@ -401,7 +416,23 @@ impl Emulator {
             Surface::Jwks => s.jwks = behaviour,
             Surface::Gateway => s.gateway = behaviour,
             Surface::VendorAuth => s.vendor_auth = behaviour,
+            Surface::Entitlements => s.entitlements_behaviour = behaviour,
         }
+    }
+
+    /// Replaces the entitlements snapshot's `data` (features, featureBundles, entitlements,
+    /// featureFlags), which bumps its offset. The default grants plan `b-pro` (features
+    /// `beta-dashboard`, and `exports` linked to `exports.read`) to `tenant-1` for good and to
+    /// `tenant-2` until 2020 (expired); `tenant-3` has nothing.
+    pub fn set_entitlements(&self, data: Value) {
+        let mut s = self.shared.state();
+        s.entitlements = data;
+        s.entitlements_offset += 1;
+    }
+
+    /// The entitlements snapshot's current offset.
+    pub fn entitlements_offset(&self) -> i64 {
+        self.shared.state().entitlements_offset
     }
 
     /// The next `calls` gateway calls answer 429 with `X-Rate-Limit-Reset` `reset_in` ahead.
@@ -500,6 +531,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         match surface {
             Surface::Jwks => s.jwks.clone(),
             _ if path == "/auth/vendor" && s.vendor_auth != Behaviour::Normal => s.vendor_auth.clone(),
+            _ if path.starts_with("/entitlements/") && s.entitlements_behaviour != Behaviour::Normal => {
+                s.entitlements_behaviour.clone()
+            }
             _ => s.gateway.clone(),
         }
     };
@@ -555,11 +589,25 @@ fn endpoint_of(method: &Method, path: &str) -> Option<Endpoint> {
         Some(Endpoint::AccessTokenLookup)
     } else if path.starts_with("/identity/resources/vendor-only/users/v1/") {
         Some(Endpoint::UserLookup)
+    } else if path == "/entitlements/api/v1/vendor-entitlements" {
+        Some(Endpoint::EntitlementsSnapshot)
+    } else if path == "/entitlements/api/v1/vendor-entitlements-snapshot-offset" {
+        Some(Endpoint::EntitlementsOffset)
     } else if path.starts_with("/identity/resources/permissions/") || path.starts_with("/identity/resources/roles/") {
         Some(Endpoint::Management)
     } else {
         None
     }
+}
+
+/// The snapshot `data` the emulator starts with; see [`Emulator::set_entitlements`].
+fn default_entitlements() -> Value {
+    json!({
+        "features": [["f-beta", "beta-dashboard", null], ["f-exports", "exports", ["exports.read"]]],
+        "featureBundles": [["b-pro", ["f-beta", "f-exports"], "false", []]],
+        "entitlements": [["b-pro", "tenant-1", null, null], ["b-pro", "tenant-2", null, "2020-01-01T00:00:00Z"]],
+        "featureFlags": []
+    })
 }
 
 fn jwks(shared: &Shared) -> Answer {
@@ -648,6 +696,13 @@ fn route(
         (_, ["identity", "resources", "permissions", "v1", rest @ ..]) => permissions(shared, method, rest, body),
         (_, ["identity", "resources", "roles", "v1", rest @ ..]) => roles(shared, method, rest, body, tenant),
         ("GET", ["identity", "resources", "roles", "v2"]) => Ok(roles_page(shared, query)),
+        ("GET", ["entitlements", "api", "v1", "vendor-entitlements"]) => {
+            let s = shared.state();
+            Ok(answer(StatusCode::OK, json!({"snapshotOffset": s.entitlements_offset, "data": s.entitlements})))
+        }
+        ("GET", ["entitlements", "api", "v1", "vendor-entitlements-snapshot-offset"]) => {
+            Ok(answer(StatusCode::OK, json!({"snapshotOffset": shared.state().entitlements_offset})))
+        }
         _ => Err(error(StatusCode::NOT_FOUND, "Not found")),
     };
     result.unwrap_or_else(|refusal| refusal)

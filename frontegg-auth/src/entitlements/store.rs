@@ -1,0 +1,198 @@
+//! The entitlements store: the last good [`Snapshot`], loaded once (shared by every caller that
+//! needs it) and kept fresh by polling the snapshot's offset. A poll downloads the snapshot only
+//! when the offset changed. Outages and malformed snapshots keep the last good one; polling never
+//! stops (it backs off after failures).
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use http::Method;
+
+use super::snapshot::{Snapshot, SnapshotError};
+use crate::api::ApiError;
+use crate::api::gateway::{ApiRequest, Gateway};
+use crate::api::transport::status_error;
+use crate::refresh::{NoValue, RefreshCell, Snapshot as Seen};
+
+const SNAPSHOT_PATH: &str = "/entitlements/api/v1/vendor-entitlements";
+const OFFSET_PATH: &str = "/entitlements/api/v1/vendor-entitlements-snapshot-offset";
+/// After a failed load, callers get that failure for this long without a new attempt.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Why no snapshot could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntitlementsError {
+    /// The call failed (network, status, size cap).
+    #[error("the entitlements snapshot could not be fetched")]
+    Fetch(#[source] ApiError),
+    /// The snapshot does not have the documented shape.
+    #[error("the entitlements snapshot was refused")]
+    Refused(#[source] SnapshotError),
+    /// None arrived within the first-load timeout.
+    #[error("no entitlements snapshot arrived within {0:?}")]
+    Timeout(Duration),
+    /// None was loaded yet.
+    #[error("no entitlements snapshot was loaded yet")]
+    NotLoaded,
+}
+
+impl From<NoValue> for EntitlementsError {
+    fn from(_: NoValue) -> Self {
+        EntitlementsError::NotLoaded
+    }
+}
+
+/// The store's own settings.
+pub(crate) struct StoreSettings {
+    pub(crate) poll: Duration,
+    pub(crate) first_load_timeout: Duration,
+    pub(crate) max_bytes: usize,
+}
+
+/// The shared store; see the [module docs](self).
+pub struct EntitlementsStore {
+    cell: RefreshCell<Arc<Snapshot>, EntitlementsError>,
+    gateway: Gateway,
+    settings: StoreSettings,
+    poller_running: AtomicBool,
+    /// The offset of the last snapshot refused as malformed: logged once, not at every poll.
+    refused_offset: AtomicI64,
+}
+
+impl std::fmt::Debug for EntitlementsStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntitlementsStore").field("snapshot", &self.snapshot()).finish_non_exhaustive()
+    }
+}
+
+impl EntitlementsStore {
+    pub(crate) fn new(settings: StoreSettings, gateway: Gateway) -> Arc<EntitlementsStore> {
+        Arc::new(EntitlementsStore {
+            cell: RefreshCell::new(None),
+            gateway,
+            settings,
+            poller_running: AtomicBool::new(false),
+            refused_offset: AtomicI64::new(i64::MIN),
+        })
+    }
+
+    /// The snapshot held, if any: what every check reads, with no I/O.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.cell.get().0
+    }
+
+    /// The snapshot, waiting (at most the first-load timeout) for the one shared first load
+    /// when none is held.
+    pub async fn ready(self: &Arc<Self>) -> Result<Arc<Snapshot>, EntitlementsError> {
+        let (value, seen) = self.cell.get();
+        if let Some(snapshot) = value {
+            self.start_poller();
+            return Ok(snapshot);
+        }
+        let decide = move |s: &Seen<'_, Arc<Snapshot>>| {
+            !s.attempted_since(seen) && s.history.last_failure.is_none_or(|at| at.elapsed() >= FAILURE_BACKOFF)
+        };
+        let this = self.clone();
+        let load = self.cell.refresh(decide, move || async move { this.download(None).await });
+        let outcome = match tokio::time::timeout(self.settings.first_load_timeout, load).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(EntitlementsError::Timeout(self.settings.first_load_timeout)),
+        };
+        self.start_poller();
+        outcome
+    }
+
+    /// One poll: the offset, then the snapshot if the offset changed.
+    async fn poll(self: &Arc<Self>) -> Result<(), EntitlementsError> {
+        let held = self.snapshot();
+        let offset = self.offset().await?;
+        if held.as_ref().is_some_and(|s| s.offset() == offset) {
+            return Ok(());
+        }
+        let (_, seen) = self.cell.get();
+        let this = self.clone();
+        self.cell.refresh(seen.unchanged(), move || async move { this.download(Some(offset)).await }).await.map(|_| ())
+    }
+
+    async fn offset(&self) -> Result<i64, EntitlementsError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Offset {
+            snapshot_offset: i64,
+        }
+        let url = self.gateway.url(OFFSET_PATH, &[]).map_err(EntitlementsError::Fetch)?;
+        let answer: Offset = self.gateway.json(ApiRequest::new(Method::GET, url)).await.map_err(EntitlementsError::Fetch)?;
+        Ok(answer.snapshot_offset)
+    }
+
+    /// Downloads and parses the snapshot (logged once per attempt, not per waiting caller).
+    #[tracing::instrument(name = "frontegg.entitlements.load", skip_all)]
+    async fn download(&self, expected_offset: Option<i64>) -> Result<Arc<Snapshot>, EntitlementsError> {
+        let url = self.gateway.url(SNAPSHOT_PATH, &[]).map_err(EntitlementsError::Fetch)?;
+        let request = ApiRequest::new(Method::GET, url).max_bytes(self.settings.max_bytes);
+        let answer = self.gateway.call(request).await.map_err(|e| {
+            tracing::warn!(error = %e, "entitlements snapshot could not be fetched; the last good one stays in use");
+            EntitlementsError::Fetch(e)
+        })?;
+        if !answer.status.is_success() {
+            let e = status_error(answer.status, &answer.body);
+            tracing::warn!(error = %e, "entitlements snapshot could not be fetched; the last good one stays in use");
+            return Err(EntitlementsError::Fetch(e));
+        }
+        match Snapshot::parse(&answer.body) {
+            Ok(snapshot) => {
+                tracing::info!(offset = snapshot.offset(), "entitlements snapshot loaded");
+                Ok(Arc::new(snapshot))
+            }
+            Err(e) => {
+                let offset = expected_offset.unwrap_or(i64::MIN + 1);
+                if self.refused_offset.swap(offset, Ordering::Relaxed) != offset {
+                    tracing::warn!(error = %e, offset, "entitlements snapshot refused whole; the last good one stays in use");
+                } else {
+                    tracing::debug!(error = %e, offset, "entitlements snapshot refused again");
+                }
+                Err(EntitlementsError::Refused(e))
+            }
+        }
+    }
+
+    /// Starts the poller unless it runs, on the current runtime. It holds a weak reference
+    /// (dropping the last authenticator ends it), and is started again if its runtime shuts down.
+    fn start_poller(self: &Arc<Self>) {
+        if self.poller_running.load(Ordering::Acquire) {
+            return;
+        }
+        if tokio::runtime::Handle::try_current().is_err() || self.poller_running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        struct Running(Weak<EntitlementsStore>);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                if let Some(store) = self.0.upgrade() {
+                    store.poller_running.store(false, Ordering::Release);
+                }
+            }
+        }
+        let running = Running(Arc::downgrade(self));
+        tokio::spawn(async move {
+            let running = running;
+            let mut failures: u32 = 0;
+            loop {
+                let Some(poll) = running.0.upgrade().map(|store| store.settings.poll) else { return };
+                // Measured from the end of the previous poll; after failures, up to 8 times longer.
+                tokio::time::sleep(poll.saturating_mul(1 << failures.min(3))).await;
+                let Some(store) = running.0.upgrade() else { return };
+                let started = Instant::now();
+                match store.poll().await {
+                    Ok(()) => failures = 0,
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        tracing::debug!(error = %e, failures, elapsed_ms = started.elapsed().as_millis() as u64, "entitlements poll failed");
+                    }
+                }
+            }
+        });
+    }
+}
