@@ -124,7 +124,17 @@ impl Admission {
         let mode = self.mode;
         async move {
             match credential? {
-                Some(credential) => Ok(Caller::Identified(auth.authenticate(&credential).await?)),
+                Some(credential) => {
+                    let identity = auth.authenticate(&credential).await?;
+                    // Cold start: entitlement checks are synchronous, so the one shared first
+                    // load is awaited here, bounded by its timeout (a check then answers 503).
+                    if let Some(store) = auth.entitlements()
+                        && store.snapshot().is_none()
+                    {
+                        let _ = store.ready().await;
+                    }
+                    Ok(Caller::Identified(identity))
+                }
                 None if preflight || mode == Mode::Optional => Ok(Caller::Anonymous),
                 None => Err(AuthError::MissingCredential.into()),
             }

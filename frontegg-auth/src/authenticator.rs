@@ -10,6 +10,7 @@ use crate::api::FronteggClient;
 use crate::api::gateway::Gateway;
 use crate::config::{Config, ConfigError};
 use crate::credential::Credential;
+use crate::entitlements::{EntitlementsStore, StoreSettings};
 use crate::error::AuthError;
 use crate::identity::Identity;
 use crate::key_cache::{KeyCache, KeyCacheSettings, KeyError};
@@ -44,6 +45,7 @@ struct Inner {
     verifier: Verifier,
     rights: Rights,
     gateway: Gateway,
+    entitlements: Option<Arc<EntitlementsStore>>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -71,6 +73,16 @@ impl Authenticator {
             },
             gateway.clone(),
         );
+        let entitlements = config.entitlements.map(|settings| {
+            EntitlementsStore::new(
+                StoreSettings {
+                    poll: settings.poll,
+                    first_load_timeout: settings.first_load_timeout,
+                    max_bytes: settings.max_bytes,
+                },
+                gateway.clone(),
+            )
+        });
         let rights = Rights::new(
             RightsSettings {
                 ttl: config.access_token_ttl,
@@ -80,7 +92,14 @@ impl Authenticator {
             gateway.clone(),
         );
         Ok(Authenticator {
-            inner: Arc::new(Inner { verifier: Verifier::new(&config, keys.clone()), keys, rights, gateway, config }),
+            inner: Arc::new(Inner {
+                verifier: Verifier::new(&config, keys.clone(), entitlements.clone()),
+                keys,
+                rights,
+                gateway,
+                entitlements,
+                config,
+            }),
         })
     }
 
@@ -95,14 +114,23 @@ impl Authenticator {
         self.inner.gateway.has_credentials().then(|| FronteggClient::from_gateway(self.inner.gateway.clone()))
     }
 
-    /// Whether the signing keys are loaded (for readiness probes).
+    /// Whether the signing keys are loaded, and the entitlements snapshot when entitlements are
+    /// on (for readiness probes).
     pub fn is_ready(&self) -> bool {
-        self.inner.config.hs256_only() || self.inner.keys.loaded().is_some()
+        let keys = self.inner.config.hs256_only() || self.inner.keys.loaded().is_some();
+        keys && self.inner.entitlements.as_ref().is_none_or(|store| store.snapshot().is_some())
     }
 
-    /// Loads the signing keys if needed, waiting at most `timeout`.
+    /// The entitlements store, when entitlements are on.
+    pub fn entitlements(&self) -> Option<&Arc<EntitlementsStore>> {
+        self.inner.entitlements.as_ref()
+    }
+
+    /// Loads the signing keys, and the entitlements snapshot when entitlements are on, if needed,
+    /// both at once, waiting at most `timeout`.
     ///
-    /// `Err(AuthError::KeysUnavailable)` when they could not be loaded in time; the authenticator
+    /// `Err(AuthError::KeysUnavailable)` when the keys could not be loaded in time,
+    /// `Err(AuthError::EntitlementsUnavailable)` when the snapshot could not; the authenticator
     /// keeps trying in the background and on later requests.
     pub async fn ready(&self, timeout: Duration) -> Result<(), AuthError> {
         if self.is_ready() {
@@ -110,19 +138,42 @@ impl Authenticator {
         }
         let now = tokio::time::Instant::now();
         let deadline = now.checked_add(timeout).unwrap_or(now + Duration::from_secs(86_400 * 365));
-        loop {
-            match tokio::time::timeout_at(deadline, self.inner.keys.current()).await {
-                Ok(Ok(_)) => return Ok(()),
-                Err(_) => return Err(AuthError::KeysUnavailable(KeyError::Deadline(timeout))),
-                Ok(Err(e)) => {
-                    let pause = tokio::time::Instant::now() + Duration::from_millis(250);
-                    if pause >= deadline {
-                        return Err(AuthError::KeysUnavailable(e));
+        let keys = async {
+            if self.inner.config.hs256_only() {
+                return Ok(());
+            }
+            loop {
+                match tokio::time::timeout_at(deadline, self.inner.keys.current()).await {
+                    Ok(Ok(_)) => return Ok(()),
+                    Err(_) => return Err(AuthError::KeysUnavailable(KeyError::Deadline(timeout))),
+                    Ok(Err(e)) => {
+                        let pause = tokio::time::Instant::now() + Duration::from_millis(250);
+                        if pause >= deadline {
+                            return Err(AuthError::KeysUnavailable(e));
+                        }
+                        tokio::time::sleep_until(pause).await;
                     }
-                    tokio::time::sleep_until(pause).await;
                 }
             }
-        }
+        };
+        let snapshot = async {
+            let Some(store) = &self.inner.entitlements else { return Ok(()) };
+            loop {
+                match tokio::time::timeout_at(deadline, store.ready()).await {
+                    Ok(Ok(_)) => return Ok(()),
+                    Err(_) => return Err(AuthError::EntitlementsUnavailable),
+                    Ok(Err(_)) => {
+                        let pause = tokio::time::Instant::now() + Duration::from_millis(250);
+                        if pause >= deadline {
+                            return Err(AuthError::EntitlementsUnavailable);
+                        }
+                        tokio::time::sleep_until(pause).await;
+                    }
+                }
+            }
+        };
+        let (keys, snapshot) = tokio::join!(keys, snapshot);
+        keys.and(snapshot)
     }
 
     /// Reads the credential from request headers and authenticates it; `Ok(None)` when there

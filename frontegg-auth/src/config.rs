@@ -94,8 +94,12 @@ pub enum ConfigError {
     /// Only one of the client id and the API key was given.
     #[error("the client id and the API key go together: set both FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY, or neither")]
     IncompleteCredentials,
-    /// The chosen key source needs the vendor credentials.
-    #[error("the vendor configuration key source needs the client id and the API key")]
+    /// Something configured needs the vendor credentials: the vendor-configuration key source,
+    /// `resolve_user_roles` or entitlements.
+    #[error(
+        "the vendor configuration key source, resolve_user_roles and entitlements need the client id and the API key \
+         (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY)"
+    )]
     CredentialsRequired,
     /// The algorithm list is empty or names one this library does not verify.
     #[error("unsupported algorithm configuration: {0}")]
@@ -166,6 +170,16 @@ pub struct Config {
     pub(crate) cache_verified_tokens: bool,
     pub(crate) clock: Clock,
     pub(crate) sso_counts_as_mfa: bool,
+    /// The entitlements store's settings, when entitlements are on.
+    pub(crate) entitlements: Option<EntitlementsSettings>,
+}
+
+/// How entitlements are loaded; see [`ConfigBuilder::entitlements`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EntitlementsSettings {
+    pub(crate) poll: Duration,
+    pub(crate) first_load_timeout: Duration,
+    pub(crate) max_bytes: usize,
 }
 
 impl Config {
@@ -210,6 +224,11 @@ impl Config {
         self.algorithms.iter().all(|a| *a == Algorithm::HS256)
     }
 
+    /// Whether entitlements are loaded.
+    pub fn has_entitlements(&self) -> bool {
+        self.entitlements.is_some()
+    }
+
     /// Whether vendor credentials were given (needed for access tokens and the management API).
     pub fn has_credentials(&self) -> bool {
         self.api_key.is_some()
@@ -243,6 +262,10 @@ pub struct ConfigBuilder {
     cache_verified_tokens: Option<bool>,
     clock: Option<Clock>,
     sso_counts_as_mfa: Option<bool>,
+    entitlements: Option<bool>,
+    entitlements_poll: Option<Duration>,
+    entitlements_first_load_timeout: Option<Duration>,
+    max_entitlements_bytes: Option<usize>,
 }
 
 /// Defaults, in one place so that the docs and the code agree.
@@ -268,6 +291,12 @@ pub mod defaults {
     pub const CACHE_CAPACITY: u64 = 10_000;
     /// Retries of an API call on timeouts, connection errors, 5xx and 429.
     pub const API_RETRIES: u32 = 2;
+    /// How often the entitlements snapshot's offset is polled.
+    pub const ENTITLEMENTS_POLL: Duration = Duration::from_secs(30);
+    /// How long a check waits for the first entitlements snapshot before its 503.
+    pub const ENTITLEMENTS_FIRST_LOAD_TIMEOUT: Duration = Duration::from_secs(3);
+    /// The largest entitlements snapshot read, in bytes (a large vendor's is tens of megabytes).
+    pub const MAX_ENTITLEMENTS_BYTES: usize = 64 * 1024 * 1024;
 }
 
 impl ConfigBuilder {
@@ -445,6 +474,32 @@ impl ConfigBuilder {
         self
     }
 
+    /// Loads Frontegg's entitlements snapshot (plans, features, flags) and keeps it fresh, so
+    /// that entitlement requirements are checked locally (default `false`; needs credentials).
+    pub fn entitlements(mut self, enabled: bool) -> Self {
+        self.entitlements = Some(enabled);
+        self
+    }
+
+    /// How often the snapshot's offset is polled; the snapshot is downloaded only when it
+    /// changed (default 30 s, at least 100 ms).
+    pub fn entitlements_poll_interval(mut self, interval: Duration) -> Self {
+        self.entitlements_poll = Some(interval);
+        self
+    }
+
+    /// How long a request waits for the first snapshot before its 503 (default 3 s).
+    pub fn entitlements_first_load_timeout(mut self, timeout: Duration) -> Self {
+        self.entitlements_first_load_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest snapshot read, in bytes (default 64 MiB).
+    pub fn max_entitlements_bytes(mut self, max: usize) -> Self {
+        self.max_entitlements_bytes = Some(max);
+        self
+    }
+
     /// Whether a login whose second factor was an identity provider's (`amr: ["mfa", "sso"]`)
     /// counts as a step-up (default `true`, as Frontegg's Node SDK; its mobile SDKs do not).
     pub fn step_up_accepts_sso(mut self, accepts: bool) -> Self {
@@ -576,6 +631,28 @@ impl ConfigBuilder {
             return Err(ConfigError::CredentialsRequired);
         }
 
+        let entitlements = if self.entitlements.unwrap_or(false) {
+            if api_key.is_none() {
+                return Err(ConfigError::CredentialsRequired);
+            }
+            let poll = self.entitlements_poll.unwrap_or(defaults::ENTITLEMENTS_POLL);
+            let first_load_timeout =
+                self.entitlements_first_load_timeout.unwrap_or(defaults::ENTITLEMENTS_FIRST_LOAD_TIMEOUT);
+            if poll < Duration::from_millis(100) || first_load_timeout.is_zero() {
+                return Err(ConfigError::OutOfRange {
+                    what: "the entitlements settings",
+                    reason: "need a poll interval of at least 100 ms and a first-load timeout above zero",
+                });
+            }
+            Some(EntitlementsSettings {
+                poll,
+                first_load_timeout,
+                max_bytes: self.max_entitlements_bytes.unwrap_or(defaults::MAX_ENTITLEMENTS_BYTES).max(1024),
+            })
+        } else {
+            None
+        };
+
         Ok(Config {
             base_url,
             gateway_url,
@@ -602,6 +679,7 @@ impl ConfigBuilder {
             cache_verified_tokens: self.cache_verified_tokens.unwrap_or(true),
             clock: self.clock.unwrap_or_default(),
             sso_counts_as_mfa: self.sso_counts_as_mfa.unwrap_or(true),
+            entitlements,
         })
     }
 }

@@ -4,7 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use std::sync::Arc;
+
 use crate::clock::Clock;
+use crate::entitlements::{EntitlementsStore, Snapshot};
 
 /// The circumstances of a check. Cheap to clone.
 ///
@@ -19,6 +22,7 @@ pub struct Context {
     clock: Clock,
     leeway: Duration,
     sso_counts_as_mfa: bool,
+    entitlements: Option<Arc<EntitlementsStore>>,
 }
 
 impl Default for Context {
@@ -31,7 +35,7 @@ impl Context {
     /// A context reading the time from `clock`, with the default clock leeway (10 s) and `sso`
     /// counted as a multi-factor method.
     pub fn new(clock: Clock) -> Context {
-        Context { clock, leeway: crate::config::defaults::LEEWAY, sso_counts_as_mfa: true }
+        Context { clock, leeway: crate::config::defaults::LEEWAY, sso_counts_as_mfa: true, entitlements: None }
     }
 
     /// The clock skew tolerated on an `auth_time` in the future.
@@ -44,6 +48,22 @@ impl Context {
     pub fn with_sso_as_mfa(mut self, counts: bool) -> Context {
         self.sso_counts_as_mfa = counts;
         self
+    }
+
+    /// Checks entitlements against this store's snapshot.
+    pub fn with_entitlements(mut self, store: Arc<EntitlementsStore>) -> Context {
+        self.entitlements = Some(store);
+        self
+    }
+
+    /// The entitlements store, when entitlements are on.
+    pub fn entitlements(&self) -> Option<&Arc<EntitlementsStore>> {
+        self.entitlements.as_ref()
+    }
+
+    /// The entitlements snapshot held, if any.
+    pub fn entitlements_snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.entitlements.as_ref().and_then(|store| store.snapshot())
     }
 
     /// The clock skew tolerated on an `auth_time` in the future.

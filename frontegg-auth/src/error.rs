@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::api::ApiError;
+use crate::entitlements::Justification;
 use crate::key_cache::KeyError;
 
 /// Why a credential or a caller was refused. Each variant has one HTTP answer: see the [table of
@@ -71,12 +72,19 @@ pub enum AuthError {
     /// The Frontegg API could not answer a lookup and no cached answer stands.
     #[error("The Frontegg API is unavailable")]
     ApiUnavailable(#[source] ApiError),
+    /// An entitlement is required and no entitlements snapshot was ever loaded (or entitlements
+    /// are not turned on).
+    #[error("The entitlements cannot be checked yet")]
+    EntitlementsUnavailable,
 }
 
 impl AuthError {
     /// Whether Frontegg could not be reached (a 503): the caller may retry.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, AuthError::KeysUnavailable(_) | AuthError::ApiUnavailable(_))
+        matches!(
+            self,
+            AuthError::KeysUnavailable(_) | AuthError::ApiUnavailable(_) | AuthError::EntitlementsUnavailable
+        )
     }
 }
 
@@ -84,6 +92,9 @@ impl AuthError {
 /// becomes [`AuthError::Forbidden`] (403).
 impl From<Denied> for AuthError {
     fn from(denied: Denied) -> Self {
+        if denied.unavailable {
+            return AuthError::EntitlementsUnavailable;
+        }
         match denied.step_up {
             Some(step_up) => AuthError::StepUpRequired(step_up),
             None => AuthError::Forbidden(denied),
@@ -219,6 +230,10 @@ pub struct Denied {
     pub(crate) tenant: bool,
     /// Only a step-up can lift it.
     pub(crate) step_up: Option<StepUp>,
+    /// Why an entitlement was refused.
+    pub(crate) justification: Option<Justification>,
+    /// An entitlement could not be checked: no snapshot (a 503, never a 403).
+    pub(crate) unavailable: bool,
 }
 
 impl Denied {
@@ -231,7 +246,14 @@ impl Denied {
             roles: Vec::new(),
             tenant: true,
             step_up: None,
+            justification: None,
+            unavailable: false,
         }
+    }
+
+    /// Why an entitlement was refused, when one was.
+    pub fn justification(&self) -> Option<Justification> {
+        self.justification
     }
 
     /// The step-up that would lift this refusal, when only a step-up can.

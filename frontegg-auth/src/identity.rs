@@ -295,6 +295,11 @@ impl Identity {
         &self.inner.context
     }
 
+    /// Whether granted permissions may be patterns.
+    pub(crate) fn wildcards(&self) -> bool {
+        self.inner.wildcards
+    }
+
     /// Whether a granted permission grants `key` (wildcards as configured).
     pub fn has_permission(&self, key: &str) -> bool {
         self.inner.permissions.iter().any(|granted| permission_grants(granted, key, self.inner.wildcards))

@@ -146,6 +146,39 @@ macro_rules! role {
     };
 }
 
+/// Defines a marker type for an entitlement to a feature: `entitled!(pub Beta = "beta-dashboard");`
+/// ([`Requirement::entitled`](crate::Requirement::entitled)).
+///
+/// ```
+/// frontegg_auth::entitled!(
+///     /// The beta dashboard's plan.
+///     pub BetaDashboard = "beta-dashboard"
+/// );
+/// ```
+#[macro_export]
+macro_rules! entitled {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $key:literal) => {
+        $crate::__requirement_marker!(entitled, $(#[$meta])* $vis $name = $key);
+    };
+}
+
+/// Defines a marker type for a permission the caller holds *and* is entitled to:
+/// `entitled_permission!(pub Exports = "exports.read");`
+/// ([`Requirement::entitled_permission`](crate::Requirement::entitled_permission)).
+///
+/// ```
+/// frontegg_auth::entitled_permission!(
+///     /// Exports, in the plans that include them.
+///     pub ReadExports = "exports.read"
+/// );
+/// ```
+#[macro_export]
+macro_rules! entitled_permission {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $key:literal) => {
+        $crate::__requirement_marker!(entitled_permission, $(#[$meta])* $vis $name = $key);
+    };
+}
+
 /// What [`permission!`](crate::permission) and [`role!`](crate::role) expand to.
 #[doc(hidden)]
 #[macro_export]

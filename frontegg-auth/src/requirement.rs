@@ -58,6 +58,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::context::Context;
+use crate::entitlements::{Attributes, Entitlement, Justification, Snapshot, Subject, Verdict};
 use crate::error::{Denied, StepUp};
 use crate::identity::{Identity, TokenType};
 pub use crate::wildcard::permission_grants;
@@ -78,6 +79,8 @@ enum Rule {
     Roles(Mode, Vec<String>),
     Tenant(String),
     StepUp(Option<Duration>),
+    Entitled(String),
+    EntitledPermission(String),
     AllOf(Vec<Requirement>),
     AnyOf(Vec<Requirement>),
 }
@@ -151,6 +154,19 @@ impl Requirement {
         Self { rule: Rule::StepUp(Some(max_age)) }
     }
 
+    /// The caller's tenant (or the user) is entitled to the feature `key`, per the entitlements
+    /// snapshot ([`crate::entitlements`]). A refusal is a 403 whose description names the
+    /// justification; with no snapshot ever loaded, a 503.
+    pub fn entitled(key: impl Into<String>) -> Self {
+        Self { rule: Rule::Entitled(key.into()) }
+    }
+
+    /// The caller holds the permission `key` and is entitled to it: to one of the features linked
+    /// to it in the entitlements snapshot, if any is.
+    pub fn entitled_permission(key: impl Into<String>) -> Self {
+        Self { rule: Rule::EntitledPermission(key.into()) }
+    }
+
     /// Every one of these requirements.
     pub fn all_of(requirements: impl IntoIterator<Item = Requirement>) -> Self {
         Self { rule: Rule::AllOf(requirements.into_iter().collect()) }
@@ -218,6 +234,12 @@ impl Requirement {
                     Err(Denied::wrong_tenant())
                 }
             }
+            Rule::Entitled(key) => {
+                entitlement(identity, context, |snapshot, subject, now| snapshot.feature(key, subject, now))
+            }
+            Rule::EntitledPermission(key) => {
+                entitlement(identity, context, |snapshot, subject, now| snapshot.permission(key, subject, now))
+            }
             Rule::StepUp(_) if pass == Pass::RightsOnly => Ok(()),
             Rule::StepUp(max_age) => step_up(identity, context, *max_age),
             Rule::AllOf(list) => list.iter().try_for_each(|r| r.eval(identity, context, pass)),
@@ -263,7 +285,58 @@ fn group_verdict(mode: Mode, required: &[String], missing: &[&String], kind: Kin
         Kind::Permission => (listed, Vec::new()),
         Kind::Role => (Vec::new(), listed),
     };
-    Err(Denied { message, permissions, roles, tenant: false, step_up: None })
+    Err(Denied { message, permissions, roles, tenant: false, step_up: None, justification: None, unavailable: false })
+}
+
+/// An entitlement rule, read from the snapshot held (no I/O).
+fn entitlement(
+    identity: &Identity,
+    context: &Context,
+    check: impl FnOnce(&Snapshot, &Subject<'_>, std::time::SystemTime) -> Verdict,
+) -> Result<(), Denied> {
+    let refusal = |justification: Option<Justification>, unavailable: bool, message: String| Denied {
+        message,
+        permissions: Vec::new(),
+        roles: Vec::new(),
+        tenant: false,
+        step_up: None,
+        justification,
+        unavailable,
+    };
+    let Some(snapshot) = context.entitlements_snapshot() else {
+        if context.entitlements().is_none() {
+            static LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::error!(
+                    "frontegg: an entitlement requirement, but entitlements are off: answering 503 (enable ConfigBuilder::entitlements)"
+                );
+            }
+        }
+        return Err(refusal(None, true, "The entitlements cannot be checked yet".into()));
+    };
+    let (tenant, user) = (identity.tenant_id(), identity.user_id());
+    // Rules read attributes; a snapshot without rules needs none, so none are built.
+    let attributes = if snapshot.has_rules() {
+        Attributes::new(
+            &serde_json::Map::new(),
+            identity.claims(),
+            tenant,
+            user,
+            identity.roles(),
+            identity.permissions(),
+        )
+    } else {
+        Attributes::default()
+    };
+    let subject = Subject {
+        tenant_id: tenant,
+        user_id: user,
+        permissions: identity.permissions(),
+        wildcards: identity.wildcards(),
+        attributes: &attributes,
+    };
+    check(&snapshot, &subject, context.now())
+        .map_err(|justification| refusal(Some(justification), false, format!("Not entitled: {justification}")))
 }
 
 /// The step-up rule; see [step-up](self#step-up).
@@ -275,6 +348,8 @@ fn step_up(identity: &Identity, context: &Context, max_age: Option<Duration>) ->
             roles: Vec::new(),
             tenant: false,
             step_up: None,
+            justification: None,
+            unavailable: false,
         });
     }
     let needed = StepUp { max_age };
@@ -284,6 +359,8 @@ fn step_up(identity: &Identity, context: &Context, max_age: Option<Duration>) ->
         roles: Vec::new(),
         tenant: false,
         step_up: Some(needed),
+        justification: None,
+        unavailable: false,
     };
     let claims = identity.claims();
     let acr = claims.get("acr").and_then(|v| v.as_str()) == Some(MFA_ACR);
@@ -337,6 +414,59 @@ impl Identity {
     }
 }
 
+impl Identity {
+    /// Whether the caller is entitled to the feature `key`, with the application's own
+    /// attributes for rules (`custom`; the token's override them), on the snapshot held.
+    ///
+    /// ```
+    /// # use frontegg_auth::Identity;
+    /// use frontegg_auth::entitlements::Entitlement;
+    /// # fn demo(identity: &Identity) {
+    /// let custom = serde_json::json!({"country": "NL"});
+    /// match identity.entitlement("beta-dashboard", custom.as_object().unwrap_or(&Default::default())) {
+    ///     Entitlement::Entitled => {}
+    ///     Entitlement::Denied(why) => println!("not entitled: {why}"),
+    ///     Entitlement::Unavailable => println!("try again later"),
+    /// }
+    /// # }
+    /// ```
+    pub fn entitlement(&self, key: &str, custom: &serde_json::Map<String, serde_json::Value>) -> Entitlement {
+        self.entitlement_with(custom, |snapshot, subject, now| snapshot.feature(key, subject, now))
+    }
+
+    /// Whether the caller holds the permission `key` and is entitled to it; see
+    /// [`entitlement`](Self::entitlement).
+    pub fn permission_entitlement(
+        &self,
+        key: &str,
+        custom: &serde_json::Map<String, serde_json::Value>,
+    ) -> Entitlement {
+        self.entitlement_with(custom, |snapshot, subject, now| snapshot.permission(key, subject, now))
+    }
+
+    fn entitlement_with(
+        &self,
+        custom: &serde_json::Map<String, serde_json::Value>,
+        check: impl FnOnce(&Snapshot, &Subject<'_>, std::time::SystemTime) -> Verdict,
+    ) -> Entitlement {
+        let context = self.context();
+        let Some(snapshot) = context.entitlements_snapshot() else { return Entitlement::Unavailable };
+        let (tenant, user) = (self.tenant_id(), self.user_id());
+        let attributes = Attributes::new(custom, self.claims(), tenant, user, self.roles(), self.permissions());
+        let subject = Subject {
+            tenant_id: tenant,
+            user_id: user,
+            permissions: self.permissions(),
+            wildcards: self.wildcards(),
+            attributes: &attributes,
+        };
+        match check(&snapshot, &subject, context.now()) {
+            Ok(()) => Entitlement::Entitled,
+            Err(justification) => Entitlement::Denied(justification),
+        }
+    }
+}
+
 impl Denied {
     fn none_of(failures: Vec<Denied>) -> Denied {
         if failures.len() == 1 {
@@ -351,6 +481,10 @@ impl Denied {
             let parts: Vec<&str> = failures.iter().map(|d| d.message.as_str()).collect();
             format!("None of the alternatives is met ({})", parts.join("; "))
         };
+        // An alternative that could not be checked might have passed: no verdict, a 503.
+        if let Some(unavailable) = failures.iter().find(|f| f.unavailable) {
+            return unavailable.clone();
+        }
         // An alternative that only a step-up keeps from passing: the step-up lifts the refusal.
         if let Some(step_up) = failures.iter().find_map(|f| f.step_up) {
             let message = step_up.to_string();
@@ -360,9 +494,19 @@ impl Denied {
                 roles: Vec::new(),
                 tenant: false,
                 step_up: Some(step_up),
+                justification: None,
+                unavailable: false,
             };
         }
-        let mut out = Denied { message, permissions: Vec::new(), roles: Vec::new(), tenant: false, step_up: None };
+        let mut out = Denied {
+            message,
+            permissions: Vec::new(),
+            roles: Vec::new(),
+            tenant: false,
+            step_up: None,
+            justification: None,
+            unavailable: false,
+        };
         for failure in failures {
             out.permissions.extend(failure.permissions);
             out.roles.extend(failure.roles);

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::context::Context;
 use crate::credential::{Credential, CredentialKind};
+use crate::entitlements::EntitlementsStore;
 use crate::error::{AuthError, InvalidClaims, Malformed, WrongTokenType};
 use crate::identity::{Identity, ShapeError, TokenType};
 use crate::key_cache::{KeyCache, KeyError, LOAD_DEADLINE};
@@ -76,7 +77,7 @@ struct Checked {
 }
 
 impl Verifier {
-    pub(crate) fn new(config: &Config, keys: Arc<KeyCache>) -> Verifier {
+    pub(crate) fn new(config: &Config, keys: Arc<KeyCache>, entitlements: Option<Arc<EntitlementsStore>>) -> Verifier {
         let validations = config
             .algorithms
             .iter()
@@ -116,9 +117,15 @@ impl Verifier {
             max_bytes: config.max_token_bytes,
             wildcards: config.wildcard_permissions,
             leeway: config.leeway,
-            context: Context::new(config.clock.clone())
-                .with_leeway(config.leeway)
-                .with_sso_as_mfa(config.sso_counts_as_mfa),
+            context: {
+                let context = Context::new(config.clock.clone())
+                    .with_leeway(config.leeway)
+                    .with_sso_as_mfa(config.sso_counts_as_mfa);
+                match entitlements {
+                    Some(store) => context.with_entitlements(store),
+                    None => context,
+                }
+            },
             keys,
             remembered,
         }

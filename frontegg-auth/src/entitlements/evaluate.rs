@@ -42,6 +42,17 @@ impl fmt::Display for Justification {
 /// The answer of a check: entitled, or why not.
 pub type Verdict = Result<(), Justification>;
 
+/// The answer of an entitlement check in a handler ([`Identity::entitlement`](crate::Identity::entitlement)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entitlement {
+    /// Entitled.
+    Entitled,
+    /// Not entitled, and why.
+    Denied(Justification),
+    /// No snapshot was ever loaded (or entitlements are off): no verdict.
+    Unavailable,
+}
+
 /// Who is asking: the tenant, the user, the permissions (for access tokens, the looked-up ones),
 /// and the attributes rules read.
 pub struct Subject<'a> {

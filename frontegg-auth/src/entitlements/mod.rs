@@ -43,7 +43,7 @@ mod evaluate;
 mod snapshot;
 mod store;
 
-pub use evaluate::{Attributes, Justification, Subject, Verdict};
+pub use evaluate::{Attributes, Entitlement, Justification, Subject, Verdict};
 pub use snapshot::{Snapshot, SnapshotError};
 pub(crate) use store::StoreSettings;
 pub use store::{EntitlementsError, EntitlementsStore};

@@ -276,6 +276,11 @@ impl Snapshot {
         Ok(Snapshot { offset, features, feature_by_key, features_of_permission, bundles, grants, flags })
     }
 
+    /// Whether any plan or flag has rules (which read attributes).
+    pub(crate) fn has_rules(&self) -> bool {
+        self.bundles.iter().any(|b| !b.rules.is_empty()) || self.flags.values().flatten().any(|f| !f.rules.is_empty())
+    }
+
     /// The snapshot's offset (`snapshotOffset`; -1 when it has none).
     pub fn offset(&self) -> i64 {
         self.offset

@@ -51,7 +51,9 @@ pub(crate) struct StoreSettings {
     pub(crate) max_bytes: usize,
 }
 
-/// The shared store; see the [module docs](self).
+/// The shared store: the last good snapshot, loaded once and kept fresh by polling its offset
+/// (downloaded only when the offset changed); outages and malformed snapshots keep the last good
+/// one, and polling never stops (it backs off after failures).
 pub struct EntitlementsStore {
     cell: RefreshCell<Arc<Snapshot>, EntitlementsError>,
     gateway: Gateway,
@@ -123,7 +125,8 @@ impl EntitlementsStore {
             snapshot_offset: i64,
         }
         let url = self.gateway.url(OFFSET_PATH, &[]).map_err(EntitlementsError::Fetch)?;
-        let answer: Offset = self.gateway.json(ApiRequest::new(Method::GET, url)).await.map_err(EntitlementsError::Fetch)?;
+        let answer: Offset =
+            self.gateway.json(ApiRequest::new(Method::GET, url)).await.map_err(EntitlementsError::Fetch)?;
         Ok(answer.snapshot_offset)
     }
 
