@@ -6,8 +6,8 @@
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, Route, guard, web};
 use frontegg_actix::{
-    Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional, permission,
-    require, require_tenant_from_path,
+    Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional, entitled,
+    entitled_permission, permission, require, require_tenant_from_path,
 };
 use serde_json::json;
 
@@ -16,6 +16,8 @@ mod common;
 
 permission!(ReadReports = "reports.read");
 permission!(WriteReports = "reports.write");
+entitled!(BetaDashboard = "beta-dashboard");
+entitled_permission!(ReadExports = "exports.read");
 
 /// The routes of ../shared/example-apps.md, for `App::configure`.
 pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -43,7 +45,9 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
                             .wrap(require_tenant_from_path("tenant_id"))
                             .route(get().to(tenant_reports)),
                     )
-                    .route("/reports/{id}/approve", web::post().to(approve_report)),
+                    .route("/reports/{id}/approve", web::post().to(approve_report))
+                    .route("/beta", get().to(beta))
+                    .route("/exports", get().to(exports)),
             );
     }
 }
@@ -87,6 +91,16 @@ async fn create_report(_: Require<(ReadReports, WriteReports)>) -> HttpResponse 
 /// reports.write, and a multi-factor login within the last 5 minutes (else 401, RFC 9470).
 async fn approve_report(id: web::Path<String>, _: Require<(WriteReports, SteppedUpWithin<300>)>) -> HttpResponse {
     HttpResponse::Ok().json(json!({"approved": common::report_id(&id)}))
+}
+
+/// Entitled to the feature `beta-dashboard`.
+async fn beta(_: Require<BetaDashboard>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"beta": true}))
+}
+
+/// exports.read, and entitled to it (the features linked to it).
+async fn exports(_: Require<ReadExports>) -> HttpResponse {
+    HttpResponse::Ok().json(json!([{"id": 1, "format": "csv"}]))
 }
 
 async fn delete_report(_id: web::Path<String>) -> HttpResponse {

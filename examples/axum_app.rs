@@ -10,7 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use frontegg_axum::{
     AnyOf, Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional,
-    permission, require, require_tenant_from_path, role,
+    entitled, entitled_permission, permission, require, require_tenant_from_path, role,
 };
 use serde_json::{Value, json};
 
@@ -20,6 +20,8 @@ mod common;
 permission!(ReadReports = "reports.read");
 permission!(WriteReports = "reports.write");
 role!(Admin = "admin");
+entitled!(BetaDashboard = "beta-dashboard");
+entitled_permission!(ReadExports = "exports.read");
 role!(Owner = "owner");
 
 /// The routes of ../shared/example-apps.md.
@@ -38,6 +40,8 @@ pub fn app(auth: Authenticator) -> Router {
         .route("/reports/{id}", delete(delete_report).route_layer(require(Requirement::any_roles(["admin", "owner"]))))
         .route("/tenants/{tenant_id}/reports", get(tenant_reports).route_layer(require_tenant_from_path("tenant_id")))
         .route("/reports/{id}/approve", post(approve_report))
+        .route("/beta", get(|_: Require<BetaDashboard>| async { Json(json!({"beta": true})) }))
+        .route("/exports", get(|_: Require<ReadExports>| async { Json(json!([{"id": 1, "format": "csv"}])) }))
         .layer(authenticate(auth));
 
     public.merge(optional).merge(protected)

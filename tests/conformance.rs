@@ -23,8 +23,14 @@ struct World {
 
 async fn world<A: AppUnderTest>() -> World {
     let emulator = Emulator::start().await;
-    let auth =
-        Authenticator::new(emulator.config().access_token_ttl(Duration::from_millis(500)).build().unwrap()).unwrap();
+    let config = emulator
+        .config()
+        .access_token_ttl(Duration::from_millis(500))
+        .entitlements(true)
+        .entitlements_poll_interval(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let auth = Authenticator::new(config).unwrap();
     let (base, app) = A::start(auth).await;
     World { emulator, base, http: reqwest::Client::new(), _app: app }
 }
@@ -367,6 +373,51 @@ async fn step_up<A: AppUnderTest>() {
     assert_eq!((a.status, a.challenge.as_deref()), (401, Some("Bearer")), "no credential");
 }
 
+/// `GET /beta` (entitled to `beta-dashboard`) and `GET /exports` (exports.read, entitled): the
+/// emulator's plan is held by tenant-1 and expired for tenant-2; tenant-3 has none.
+async fn entitlements<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let user = |tenant: &str| w.user().tenant(tenant).permissions(["exports.read"]).sign();
+    assert_ok(
+        &w.call(Method::GET, "/beta", Cred::Bearer(&user("tenant-1"))).await,
+        200,
+        json!({"beta": true}),
+        "entitled",
+    );
+    let exports = json!([{"id": 1, "format": "csv"}]);
+    assert_ok(&w.call(Method::GET, "/exports", Cred::Bearer(&user("tenant-1"))).await, 200, exports, "exports");
+    for (path, token, justification) in [
+        ("/beta", user("tenant-2"), "bundle-expired"),
+        ("/beta", user("tenant-3"), "missing-feature"),
+        ("/exports", user("tenant-2"), "bundle-expired"),
+        ("/exports", user("tenant-3"), "missing-feature"),
+        ("/exports", w.user().tenant("tenant-1").permissions(["reports.read"]).sign(), "missing-permission"),
+    ] {
+        let a = w.call(Method::GET, path, Cred::Bearer(&token)).await;
+        let d = format!("Not entitled: {justification}");
+        assert_refusal(&a, 403, &insufficient(&d, None), "insufficient_scope", &d, &format!("{path} {justification}"));
+    }
+    // Access tokens: the looked-up permissions count.
+    let access = w.emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["exports.read"]);
+    assert_eq!(w.call(Method::GET, "/exports", Cred::ApiKey(&access.token)).await.status, 200, "access token");
+}
+
+/// With no snapshot ever loaded, an entitlement route answers 503, never 403; then it recovers.
+async fn entitlements_unavailable<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    w.emulator.set_behaviour(Surface::Entitlements, Behaviour::Unavailable);
+    let token = w.user().permissions(["reports.read"]).sign();
+    let a = w.call(Method::GET, "/beta", Cred::Bearer(&token)).await;
+    let d = "The entitlements cannot be checked yet";
+    assert_refusal(&a, 503, "Bearer", "temporarily_unavailable", d, "no snapshot");
+    assert_eq!(a.retry_after.as_deref(), Some("5"));
+    // Other routes are not refused for it.
+    assert_ok(&w.call(Method::GET, "/reports", Cred::Bearer(&token)).await, 200, reports(), "reports meanwhile");
+    w.emulator.set_behaviour(Surface::Entitlements, Behaviour::Normal);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_ok(&w.call(Method::GET, "/beta", Cred::Bearer(&token)).await, 200, json!({"beta": true}), "recovered");
+}
+
 macro_rules! conformance {
     ($module:ident, $app:ty) => {
         mod $module {
@@ -396,6 +447,8 @@ macro_rules! conformance {
             check!(optional_route);
             check!(framework_edges);
             check!(step_up);
+            check!(entitlements);
+            check!(entitlements_unavailable);
         }
     };
 }

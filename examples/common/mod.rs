@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use frontegg_auth::testing::Emulator;
-use frontegg_auth::{Authenticator, Config, TokenType};
+use frontegg_auth::{Authenticator, TokenType};
 
 /// Where the app listens: `BIND_ADDR`, default `127.0.0.1:3000`.
 pub fn bind_addr() -> String {
@@ -24,17 +24,31 @@ pub fn init_tracing() {
 }
 
 /// The authenticator: from the `FRONTEGG_*` variables when any is set, else against an
-/// embedded emulator (returned too: it must live as long as the app).
+/// embedded emulator (returned too: it must live as long as the app). Entitlements are loaded
+/// whenever credentials are set (the emulator has them), polled every
+/// `FRONTEGG_ENTITLEMENTS_POLL_SECS` seconds (default 30).
 pub async fn authenticator() -> Result<(Authenticator, Option<Emulator>), Box<dyn std::error::Error>> {
     let configured = ["FRONTEGG_BASE_URL", "FRONTEGG_CLIENT_ID", "FRONTEGG_API_KEY", "FRONTEGG_API_GATEWAY_URL"]
         .iter()
         .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
+    let poll = match std::env::var("FRONTEGG_ENTITLEMENTS_POLL_SECS") {
+        Ok(value) => Duration::from_secs(
+            value.trim().parse::<u64>().map_err(|_| "FRONTEGG_ENTITLEMENTS_POLL_SECS: not a number of seconds")?,
+        ),
+        Err(_) => Duration::from_secs(30),
+    };
+    let with_entitlements = |builder: frontegg_auth::ConfigBuilder, credentials: bool| {
+        builder.entitlements(credentials).entitlements_poll_interval(poll)
+    };
     if configured {
-        return Ok((Authenticator::new(Config::from_env()?)?, None));
+        let builder = frontegg_auth::ConfigBuilder::from_env()?;
+        let credentials = std::env::var("FRONTEGG_API_KEY").is_ok_and(|v| !v.trim().is_empty());
+        return Ok((Authenticator::new(with_entitlements(builder, credentials).build()?)?, None));
     }
     let emulator = Emulator::start().await;
     eprintln!("No FRONTEGG_* variable is set: using the embedded Frontegg emulator at {}", emulator.url());
-    Ok((emulator.authenticator(), Some(emulator)))
+    let auth = Authenticator::new(with_entitlements(emulator.config(), true).build()?)?;
+    Ok((auth, Some(emulator)))
 }
 
 /// Waits for the signing keys, at most 10 s: the app serves either way (answering 503 until
@@ -63,6 +77,10 @@ pub fn print_demo(emulator: &Emulator, base: &str) {
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
     let stepped_up =
         emulator.user_token().permissions(["reports.read", "reports.write"]).stepped_up().expires_in(day).sign();
+    // The emulator's plan `b-pro` (beta-dashboard, exports): tenant-1 holds it, tenant-2's expired.
+    let exporter =
+        |tenant: &str| emulator.user_token().tenant(tenant).permissions(["exports.read"]).expires_in(day).sign();
+    let (plan_holder, plan_expired, plan_missing) = (exporter("tenant-1"), exporter("tenant-2"), exporter("tenant-3"));
     let bearer = |t: &str| format!(" -H 'Authorization: Bearer {t}'");
     let commands: Vec<(&str, u16, String)> = vec![
         ("Anyone: health", 200, format!("curl -i {base}/health")),
@@ -106,6 +124,15 @@ pub fn print_demo(emulator: &Emulator, base: &str) {
             "A writer without a step-up: RFC 9470 challenge",
             401,
             format!("curl -i -X POST {base}/reports/7/approve{}", bearer(&writer)),
+        ),
+        ("A tenant entitled to the beta dashboard", 200, format!("curl -i {base}/beta{}", bearer(&plan_holder))),
+        ("A tenant whose plan expired: bundle-expired", 403, format!("curl -i {base}/beta{}", bearer(&plan_expired))),
+        ("A tenant without the plan: missing-feature", 403, format!("curl -i {base}/beta{}", bearer(&plan_missing))),
+        ("Exports, permission and plan held", 200, format!("curl -i {base}/exports{}", bearer(&plan_holder))),
+        (
+            "Exports without the permission: missing-permission",
+            403,
+            format!("curl -i {base}/exports{}", bearer(&reader)),
         ),
     ];
     println!();

@@ -138,6 +138,12 @@ pub fn step_up_within(max_age: std::time::Duration) -> IdentityGuard {
     requirement(Requirement::step_up_within(max_age))
 }
 
+/// Passes identities whose tenant (or user) is entitled to the feature `key`
+/// ([`Requirement::entitled`]).
+pub fn entitled(key: impl Into<String>) -> IdentityGuard {
+    requirement(Requirement::entitled(key))
+}
+
 /// Passes identities of this tenant (`tenantId`).
 pub fn tenant(tenant_id: impl Into<String>) -> IdentityGuard {
     requirement(Requirement::tenant(tenant_id))

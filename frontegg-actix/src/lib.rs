@@ -344,5 +344,6 @@ pub use frontegg_auth;
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker, SteppedUp, SteppedUpWithin};
 pub use frontegg_auth::{
     API_KEY_HEADER, Algorithm, AuthError, Authenticator, Caller, Config, ConfigBuilder, ConfigError, Credential,
-    CredentialKind, Denied, KeySource, Refusal, Region, Requirement, TokenType, permission, role,
+    CredentialKind, Denied, KeySource, Refusal, Region, Requirement, TokenType, entitled, entitled_permission,
+    permission, role,
 };

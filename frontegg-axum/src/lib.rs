@@ -258,7 +258,7 @@ pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker, SteppedUp, Ste
 pub use frontegg_auth::{
     API_KEY_HEADER, Algorithm, AuthError, AuthenticationLayer, Authenticator, Caller, Config, ConfigBuilder,
     ConfigError, Credential, CredentialKind, Denied, KeySource, Refusal, Region, Requirement, RequirementLayer,
-    TokenType, permission, role,
+    TokenType, entitled, entitled_permission, permission, role,
 };
 
 /// The authentication layer, for `Router::layer`: every request must carry a valid credential,
