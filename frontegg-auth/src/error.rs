@@ -112,7 +112,7 @@ pub struct StepUp {
 impl StepUp {
     /// The required `acr` ([`MFA_ACR`](crate::MFA_ACR)).
     pub fn acr(&self) -> &'static str {
-        crate::requirement::MFA_ACR
+        crate::identity::MFA_ACR
     }
 
     /// The largest accepted age of the authentication, if one is required.

@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 use crate::context::Context;
 use crate::wildcard::permission_grants;
 
+/// The `acr` claim of a Frontegg login that passed multi-factor authentication.
+pub const MFA_ACR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+
 /// The `type` claim of a Frontegg token.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -81,9 +81,9 @@ pub use config::{Algorithm, Config, ConfigBuilder, ConfigError, KeySource, Regio
 pub use context::Context;
 pub use credential::{API_KEY_HEADER, Credential, CredentialKind};
 pub use error::{AuthError, Denied, InvalidClaims, Malformed, StepUp, WrongTokenType};
-pub use identity::{Identity, TokenType};
+pub use identity::{Identity, MFA_ACR, TokenType};
 pub use key_cache::KeyError;
 pub use keys::{KeySetError, SkippedKey};
 pub use refusal::Refusal;
-pub use requirement::{MFA_ACR, Requirement};
+pub use requirement::Requirement;
 pub use secret::{ApiKey, JwtSecret, TokenString};

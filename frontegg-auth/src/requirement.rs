@@ -60,11 +60,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::context::Context;
 use crate::entitlements::{Attributes, Entitlement, Justification, Snapshot, Subject, Verdict};
 use crate::error::{Denied, StepUp};
-use crate::identity::{Identity, TokenType};
+use crate::identity::{Identity, MFA_ACR, TokenType};
 pub use crate::wildcard::permission_grants;
-
-/// The `acr` of a Frontegg login that passed multi-factor authentication.
-pub const MFA_ACR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
 
 /// Whether a group needs all of its keys or any one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

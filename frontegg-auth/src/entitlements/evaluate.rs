@@ -175,13 +175,13 @@ impl Snapshot {
     }
 
     fn direct_grant(&self, bundles: &[u32], subject: &Subject<'_>, now: SystemTime) -> Verdict {
-        let Some(tenant) = subject.tenant_id else {
+        let Some(&tenant) = subject.tenant_id.and_then(|tenant| self.tenants.get(tenant)) else {
             return Err(Justification::MissingFeature);
         };
         let mut found = false;
         let mut latest: Option<SystemTime> = None;
         for &bundle in bundles {
-            let Some(grants) = self.grants.get(&(bundle, tenant.to_owned())) else { continue };
+            let Some(grants) = self.grants.get(&(bundle, tenant)) else { continue };
             for grant in grants {
                 let applies = match &grant.user_id {
                     None => true,

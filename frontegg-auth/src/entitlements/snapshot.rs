@@ -114,8 +114,10 @@ pub struct Snapshot {
     /// Permission key → the features whose tuple lists it.
     pub(crate) features_of_permission: HashMap<String, Vec<FeatureIx>>,
     pub(crate) bundles: Vec<Bundle>,
+    /// Tenant id → its index in `grants`' keys (interned: a lookup borrows the id).
+    pub(crate) tenants: HashMap<String, u32>,
     /// (plan, tenant) → its grants.
-    pub(crate) grants: HashMap<(BundleIx, String), Vec<Grant>>,
+    pub(crate) grants: HashMap<(BundleIx, u32), Vec<Grant>>,
     /// Feature key → its flags.
     pub(crate) flags: HashMap<String, Vec<Flag>>,
 }
@@ -241,7 +243,8 @@ impl Snapshot {
             bundles.push(Bundle { default_treatment, rules });
         }
 
-        let mut grants: HashMap<(BundleIx, String), Vec<Grant>> = HashMap::new();
+        let mut tenants: HashMap<String, u32> = HashMap::new();
+        let mut grants: HashMap<(BundleIx, u32), Vec<Grant>> = HashMap::new();
         for (index, tuple) in raw_grants.iter().enumerate() {
             let tuple = tuple.as_array().ok_or(bad("entitlements", index))?;
             let (Some(bundle_id), Some(tenant_id)) = (string(tuple.first()), string(tuple.get(1))) else {
@@ -258,7 +261,9 @@ impl Snapshot {
             };
             // A grant of a plan the snapshot does not list grants nothing.
             if let Some(&bundle) = bundle_by_id.get(bundle_id) {
-                grants.entry((bundle, tenant_id.to_owned())).or_default().push(Grant { user_id, expires });
+                let next = u32::try_from(tenants.len()).map_err(|_| bad("entitlements", index))?;
+                let tenant = *tenants.entry(tenant_id.to_owned()).or_insert(next);
+                grants.entry((bundle, tenant)).or_default().push(Grant { user_id, expires });
             }
         }
 
@@ -273,7 +278,7 @@ impl Snapshot {
             flags.entry(key.to_owned()).or_default().push(Flag { on, default_treatment, off_treatment, rules });
         }
 
-        Ok(Snapshot { offset, features, feature_by_key, features_of_permission, bundles, grants, flags })
+        Ok(Snapshot { offset, features, feature_by_key, features_of_permission, bundles, tenants, grants, flags })
     }
 
     /// Whether any plan or flag has rules (which read attributes).
