@@ -108,17 +108,20 @@ impl Authorization {
     }
 
     /// The verdict on a request: the caller (500, 401), then for a requirement the requirement
-    /// (403); for the tenant, the path parameter (500), then the tenant (403).
-    fn verdict(&self, req: &ServiceRequest) -> Result<(), Refusal> {
-        let extensions = req.extensions();
-        let caller = Caller::from_request(extensions.get())?;
-        match self.check.as_ref() {
-            Check::Requirement(requirement) => caller.check(requirement).map(|_| ()).map_err(Refusal::from),
+    /// (403, or 503 for an entitlement with no snapshot, after waiting for the first one); for
+    /// the tenant, the path parameter (500), then the tenant (403).
+    async fn verdict(
+        check: Arc<Check>,
+        caller: Result<Caller, Refusal>,
+        tenant: Option<Option<String>>,
+    ) -> Result<(), Refusal> {
+        let caller = caller?;
+        match check.as_ref() {
+            Check::Requirement(requirement) => caller.checked(requirement).await.map(|_| ()).map_err(Refusal::from),
             Check::TenantFromPath(param) => {
                 let identity = caller.identified()?;
-                let value = req.match_info().get(param).ok_or_else(|| Refusal::missing_path_param(param))?;
-                let tenant = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
-                identity.satisfies(&Requirement::tenant(tenant)).map_err(|denied| AuthError::from(denied).into())
+                let value = tenant.flatten().ok_or_else(|| Refusal::missing_path_param(param))?;
+                identity.satisfies(&Requirement::tenant(value)).map_err(|denied| AuthError::from(denied).into())
             }
         }
     }
@@ -166,15 +169,23 @@ where
     }
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        match self.config.verdict(&req) {
-            Ok(()) => {
-                let call = self.service.call(req);
-                Box::pin(async move { call.await.map(ServiceResponse::map_into_left_body) })
+        let caller = Caller::from_request(req.extensions().get()).cloned();
+        // The tenant's path parameter, percent-decoded as `web::Path<String>` gives it.
+        let tenant = match self.config.check.as_ref() {
+            Check::TenantFromPath(param) => Some(
+                req.match_info()
+                    .get(param)
+                    .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()),
+            ),
+            Check::Requirement(_) => None,
+        };
+        let service = Rc::clone(&self.service);
+        let check = self.config.check.clone();
+        Box::pin(async move {
+            match Authorization::verdict(check, caller, tenant).await {
+                Ok(()) => service.call(req).await.map(ServiceResponse::map_into_left_body),
+                Err(refusal) => Ok(req.into_response(render(&refusal)).map_into_right_body()),
             }
-            Err(refusal) => {
-                let response = render(&refusal);
-                Box::pin(ready(Ok(req.into_response(response).map_into_right_body())))
-            }
-        }
+        })
     }
 }

@@ -1,9 +1,10 @@
 //! The extractors: [`Identity`], `Option<Identity>`, [`MaybeIdentity`] and [`Require`].
 
 use std::fmt;
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -190,15 +191,14 @@ impl<R: RequirementMarker> fmt::Debug for Require<R> {
 
 impl<R: RequirementMarker> FromRequest for Require<R> {
     type Error = AuthRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(check::<R>(req))
+        let caller = caller_of(req);
+        Box::pin(async move {
+            let caller = caller?;
+            let identity = caller.checked(&R::requirement()).await.map_err(Refusal::from)?;
+            Ok(Require { identity: Identity(identity.clone()), marker: PhantomData })
+        })
     }
-}
-
-fn check<R: RequirementMarker>(req: &HttpRequest) -> Result<Require<R>, AuthRejection> {
-    let caller = caller_of(req)?;
-    let identity = caller.check(&R::requirement()).map_err(Refusal::from)?;
-    Ok(Require { identity: Identity(identity.clone()), marker: PhantomData })
 }

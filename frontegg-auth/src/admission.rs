@@ -124,17 +124,7 @@ impl Admission {
         let mode = self.mode;
         async move {
             match credential? {
-                Some(credential) => {
-                    let identity = auth.authenticate(&credential).await?;
-                    // Cold start: entitlement checks are synchronous, so the one shared first
-                    // load is awaited here, bounded by its timeout (a check then answers 503).
-                    if let Some(store) = auth.entitlements()
-                        && store.snapshot().is_none()
-                    {
-                        let _ = store.ready().await;
-                    }
-                    Ok(Caller::Identified(identity))
-                }
+                Some(credential) => Ok(Caller::Identified(auth.authenticate(&credential).await?)),
                 None if preflight || mode == Mode::Optional => Ok(Caller::Anonymous),
                 None => Err(AuthError::MissingCredential.into()),
             }

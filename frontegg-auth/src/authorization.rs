@@ -20,7 +20,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -93,64 +93,114 @@ impl<S> RequirementService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequirementService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     ResBody: From<Bytes>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = RequirementFuture<S::Future, ResBody>;
+    type Future = RequirementFuture<S, ReqBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let verdict = Caller::from_extensions(req.extensions())
-            .and_then(|caller| caller.check(&self.requirement).map(|_| ()).map_err(Refusal::from));
-        match verdict {
-            Ok(()) => RequirementFuture { state: State::Inner { future: self.inner.call(req) } },
-            Err(refusal) => RequirementFuture { state: State::Refused { response: Some(refusal.to_response()) } },
+        let refused =
+            |refusal: Refusal| RequirementFuture { state: State::Refused { response: Some(refusal.to_response()) } };
+        let caller = match Caller::from_extensions(req.extensions()) {
+            Ok(caller) => caller,
+            Err(refusal) => return refused(refusal),
+        };
+        // Cold start of an entitlement requirement: wait for the one shared first load.
+        if let Some(store) = caller.needs_first_snapshot(&self.requirement) {
+            let (caller, requirement) = (caller.clone(), self.requirement.clone());
+            let waiting: Waiting = Box::pin(async move {
+                let _ = store.ready().await;
+                caller.check(&requirement).map(|_| ()).map_err(Refusal::from)
+            });
+            // The clone that was driven to readiness is the one to call.
+            let clone = self.inner.clone();
+            let inner = std::mem::replace(&mut self.inner, clone);
+            return RequirementFuture { state: State::Waiting { waiting, inner: Some(inner), request: Some(req) } };
+        }
+        match caller.check(&self.requirement) {
+            Ok(_) => RequirementFuture { state: State::Inner { future: self.inner.call(req) } },
+            Err(e) => refused(e.into()),
         }
     }
 }
 
+type Waiting = Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>>;
+
 pin_project_lite::pin_project! {
-    /// The future of [`RequirementService`]: the inner service's, or an immediate refusal.
-    pub struct RequirementFuture<F, B> {
+    /// The future of [`RequirementService`]: an immediate refusal, the inner service's future, or,
+    /// on a cold start of an entitlement requirement, the wait for the first snapshot first.
+    pub struct RequirementFuture<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
         #[pin]
-        state: State<F, B>,
+        state: State<S, ReqBody>,
     }
 }
 
 pin_project_lite::pin_project! {
     #[project = StateProj]
-    enum State<F, B> {
-        Inner { #[pin] future: F },
-        Refused { response: Option<Response<B>> },
+    enum State<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        Inner { #[pin] future: S::Future },
+        Refused { response: Option<S::Response> },
+        Waiting { waiting: Waiting, inner: Option<S>, request: Option<Request<ReqBody>> },
     }
 }
 
-impl<F, B> std::fmt::Debug for RequirementFuture<F, B> {
+impl<S, ReqBody> std::fmt::Debug for RequirementFuture<S, ReqBody>
+where
+    S: Service<Request<ReqBody>>,
+{
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequirementFuture").finish_non_exhaustive()
     }
 }
 
-impl<F, B, E> Future for RequirementFuture<F, B>
+impl<S, ReqBody, ResBody> Future for RequirementFuture<S, ReqBody>
 where
-    F: Future<Output = Result<Response<B>, E>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
 {
-    type Output = Result<Response<B>, E>;
+    type Output = Result<Response<ResBody>, S::Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Inner { future } => future.poll(cx),
-            StateProj::Refused { response } => match response.take() {
-                Some(response) => Poll::Ready(Ok(response)),
-                // Polled again after completion: a breach of the caller; stay pending rather
-                // than panic.
-                None => Poll::Pending,
-            },
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project().state.project() {
+                StateProj::Inner { future } => return future.poll(cx),
+                StateProj::Refused { response } => {
+                    return match response.take() {
+                        Some(response) => Poll::Ready(Ok(response)),
+                        // Polled again after completion: a breach of the caller; stay pending
+                        // rather than panic.
+                        None => Poll::Pending,
+                    };
+                }
+                StateProj::Waiting { waiting, inner, request } => {
+                    if request.is_none() {
+                        return Poll::Pending;
+                    }
+                    let verdict = ready!(waiting.as_mut().poll(cx));
+                    let (Some(mut service), Some(request)) = (inner.take(), request.take()) else {
+                        return Poll::Pending;
+                    };
+                    match verdict {
+                        Ok(()) => {
+                            let future = service.call(request);
+                            self.as_mut().project().state.set(State::Inner { future });
+                        }
+                        Err(refusal) => return Poll::Ready(Ok(refusal.to_response())),
+                    }
+                }
+            }
         }
     }
 }

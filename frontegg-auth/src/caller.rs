@@ -58,10 +58,32 @@ impl Caller {
     }
 
     /// The identity if it satisfies `requirement` in its context: 401 for an anonymous caller,
-    /// 403 ([`AuthError::Forbidden`]) when the requirement fails.
+    /// 403 ([`AuthError::Forbidden`]) when the requirement fails, 401 for a missing step-up
+    /// ([`AuthError::StepUpRequired`]), 503 for an entitlement with no snapshot held
+    /// ([`AuthError::EntitlementsUnavailable`]). It never waits: see [`checked`](Self::checked).
     pub fn check(&self, requirement: &Requirement) -> Result<&Identity, AuthError> {
         let identity = self.identified()?;
         identity.satisfies(requirement)?;
         Ok(identity)
+    }
+
+    /// [`check`](Self::check), after waiting, when the requirement reads entitlements and no
+    /// snapshot was ever loaded, for the one shared first load (bounded by
+    /// [`entitlements_first_load_timeout`](crate::ConfigBuilder::entitlements_first_load_timeout)).
+    /// What every extractor and middleware of the adapters calls.
+    pub async fn checked(&self, requirement: &Requirement) -> Result<&Identity, AuthError> {
+        if let Some(store) = self.needs_first_snapshot(requirement) {
+            let _ = store.ready().await;
+        }
+        self.check(requirement)
+    }
+
+    /// The store to wait for, when checking `requirement` would find no snapshot.
+    pub fn needs_first_snapshot(
+        &self,
+        requirement: &Requirement,
+    ) -> Option<std::sync::Arc<crate::entitlements::EntitlementsStore>> {
+        let store = self.identity()?.context().entitlements()?;
+        (requirement.needs_entitlements() && store.snapshot().is_none()).then(|| store.clone())
     }
 }

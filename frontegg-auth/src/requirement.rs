@@ -196,6 +196,15 @@ impl Requirement {
         }
     }
 
+    /// Whether checking it reads the entitlements snapshot.
+    pub fn needs_entitlements(&self) -> bool {
+        match &self.rule {
+            Rule::Entitled(_) | Rule::EntitledPermission(_) => true,
+            Rule::AllOf(list) | Rule::AnyOf(list) => list.iter().any(Requirement::needs_entitlements),
+            _ => false,
+        }
+    }
+
     /// Checks an identity in a context; the error says what was missing.
     ///
     /// ```

@@ -19,11 +19,12 @@ fn authenticator(emulator: &Emulator, poll: Duration) -> Authenticator {
     Authenticator::new(config).unwrap()
 }
 
-/// A request through the admission, as the layers make it, then a requirement check.
+/// A request through the admission, as the layers make it, then a requirement check as the
+/// adapters make it (waiting for the first snapshot on a cold start).
 async fn check(auth: &Authenticator, token: &str, requirement: &Requirement) -> Result<(), Refusal> {
     let request = http::Request::builder().header("authorization", format!("Bearer {token}")).body(()).unwrap();
     let caller = Admission::required(auth.clone()).admit(&request).await?;
-    caller.check(requirement).map(|_| ()).map_err(Refusal::from)
+    caller.checked(requirement).await.map(|_| ()).map_err(Refusal::from)
 }
 
 async fn until(what: &str, within: Duration, condition: impl Fn() -> bool) {
@@ -164,7 +165,7 @@ async fn the_requirements_and_their_answers() {
         emulator.create_access_token(frontegg_auth::TokenType::TenantAccess, "tenant-1", &[], &["exports.read"]);
     let request = http::Request::builder().header("x-api-key", access.token.as_str()).body(()).unwrap();
     let caller = Admission::required(auth.clone()).admit(&request).await.unwrap();
-    assert!(caller.check(&exports).is_ok());
+    assert!(caller.checked(&exports).await.is_ok());
     // In a handler: the verdict with its justification.
     let Caller::Identified(identity) = caller else { panic!("identified") };
     let custom = serde_json::Map::new();
@@ -174,4 +175,18 @@ async fn the_requirements_and_their_answers() {
         frontegg_auth::Config::builder().base_url(emulator.url()).entitlements(true).build(),
         Err(frontegg_auth::ConfigError::CredentialsRequired)
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_entitlement_checks_wait_for_the_first_snapshot() {
+    let emulator = Emulator::start().await;
+    let auth = authenticator(&emulator, Duration::from_secs(60));
+    let token = emulator.user_token().permissions(["reports.read"]).sign();
+    // A check without entitlements neither waits for nor starts a load.
+    assert_eq!(check(&auth, &token, &Requirement::permission("reports.read")).await, Ok(()));
+    assert_eq!(emulator.calls(Endpoint::EntitlementsSnapshot), 0);
+    assert!(auth.entitlements().and_then(|store| store.snapshot()).is_none());
+    // An entitlement check starts the one shared load and waits for it.
+    assert_eq!(check(&auth, &token, &beta()).await, Ok(()));
+    assert_eq!(emulator.calls(Endpoint::EntitlementsSnapshot), 1);
 }

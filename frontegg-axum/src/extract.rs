@@ -127,8 +127,8 @@ impl<R: RequirementMarker> Require<R> {
         self.identity
     }
 
-    fn check(caller: &Caller) -> Result<Self, AuthRejection> {
-        let identity = caller.check(&R::requirement()).map_err(Refusal::from)?;
+    async fn check(caller: Caller) -> Result<Self, AuthRejection> {
+        let identity = caller.checked(&R::requirement()).await.map_err(Refusal::from)?;
         Ok(Require { identity: Identity(identity.clone()), marker: PhantomData })
     }
 }
@@ -160,7 +160,7 @@ impl<R: RequirementMarker, S: Send + Sync> FromRequestParts<S> for Require<R> {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Self::check(Caller::from_extensions(&parts.extensions)?)
+        Self::check(Caller::from_extensions(&parts.extensions)?.clone()).await
     }
 }
 
@@ -170,7 +170,7 @@ impl<R: RequirementMarker, S: Send + Sync> OptionalFromRequestParts<S> for Requi
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         match Caller::from_extensions(&parts.extensions)? {
             Caller::Anonymous => Ok(None),
-            caller => Self::check(caller).map(Some),
+            caller => Self::check(caller.clone()).await.map(Some),
         }
     }
 }
