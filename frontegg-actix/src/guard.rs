@@ -144,6 +144,12 @@ pub fn entitled(key: impl Into<String>) -> IdentityGuard {
     requirement(Requirement::entitled(key))
 }
 
+/// Passes identities that hold the permission `key` and are entitled to it
+/// ([`Requirement::entitled_permission`]).
+pub fn entitled_permission(key: impl Into<String>) -> IdentityGuard {
+    requirement(Requirement::entitled_permission(key))
+}
+
 /// Passes identities of this tenant (`tenantId`).
 pub fn tenant(tenant_id: impl Into<String>) -> IdentityGuard {
     requirement(Requirement::tenant(tenant_id))

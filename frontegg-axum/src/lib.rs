@@ -217,6 +217,37 @@
 //! # let _ = axum::Router::<()>::new().route("/", axum::routing::get(report));
 //! ```
 //!
+//! # Step-up and entitlements
+//!
+//! Requirements for a recent multi-factor login (RFC 9470) and for Frontegg entitlements are
+//! markers like permissions: `Require<(WriteReports, SteppedUpWithin<300>)>` answers a user token
+//! without a step-up in the last five minutes 401 with the `insufficient_user_authentication`
+//! challenge; `Require<BetaDashboard>` after `entitled!(BetaDashboard = "beta-dashboard")` answers a
+//! caller whose plan lacks the feature 403, naming the justification. Entitlements need
+//! `ConfigBuilder::entitlements(true)`; see the core's [`requirement`](frontegg_auth::requirement)
+//! and [`entitlements`](frontegg_auth::entitlements) modules.
+//!
+//! ```
+//! use frontegg_axum::{Require, SteppedUpWithin, entitled, entitled_permission, permission};
+//!
+//! permission!(pub WriteReports = "reports.write");
+//! entitled!(pub BetaDashboard = "beta-dashboard");
+//! entitled_permission!(pub ReadExports = "exports.read");
+//!
+//! async fn approve(_: Require<(WriteReports, SteppedUpWithin<300>)>) -> &'static str {
+//!     "approved"
+//! }
+//!
+//! async fn beta(_: Require<BetaDashboard>) -> &'static str {
+//!     "the beta"
+//! }
+//!
+//! async fn exports(_: Require<ReadExports>) -> &'static str {
+//!     "the exports"
+//! }
+//! # let _ = (approve, beta, exports);
+//! ```
+//!
 //! # Answers
 //!
 //! Every refusal is the core's [`Refusal`], answered exactly as in the core's [table of
