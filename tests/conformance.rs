@@ -363,6 +363,15 @@ async fn step_up<A: AppUnderTest>() {
     let a = w.call(Method::POST, path, Cred::Bearer(&reader)).await;
     let d = "Missing permissions: reports.write";
     assert_refusal(&a, 403, &insufficient(d, Some("reports.write")), "insufficient_scope", d, "reader");
+    // A step-up whose `auth_time` lies in the future beyond the clock leeway: refused.
+    let future = writer().stepped_up().claim("auth_time", json!(4_102_444_800u64)).sign();
+    let a = w.call(Method::POST, path, Cred::Bearer(&future)).await;
+    assert_eq!((a.status, a.body["error"].as_str()), (401, Some("insufficient_user_authentication")), "future");
+    // An API token can never step up: 403.
+    let api = w.emulator.token(TokenType::TenantApi).permissions(["reports.write"]).sign();
+    let a = w.call(Method::POST, path, Cred::Bearer(&api)).await;
+    let dd = "API tokens and access tokens cannot step up: this needs a user's multi-factor login";
+    assert_refusal(&a, 403, &insufficient(dd, None), "insufficient_scope", dd, "API token");
     // An access token can never step up: 403.
     let access = w.emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.write"]);
     let a = w.call(Method::POST, path, Cred::ApiKey(&access.token)).await;

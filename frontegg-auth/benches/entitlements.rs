@@ -5,9 +5,7 @@
 //! (every tenth with a rule), 100 000 entitlements (tenant grants, some per user, a quarter
 //! expiring), 50 flags. Also measured: parsing it, and the memory it holds (a counting allocator).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -16,24 +14,8 @@ use frontegg_auth::testing::Emulator;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value, json};
 
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "common/counting.rs"]
+mod counting;
 
 fn document() -> String {
     let features: Vec<Value> =
@@ -66,9 +48,9 @@ fn document() -> String {
 
 fn bench(c: &mut Criterion) {
     let text = document();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting::live();
     let snapshot = Snapshot::parse(text.as_bytes()).unwrap();
-    let held = LIVE.load(Ordering::Relaxed) - before;
+    let held = counting::live() - before;
     println!("snapshot document: {} bytes; parsed snapshot holds {:.1} MB", text.len(), held as f64 / 1e6);
 
     // The floor: one RSA verification (jsonwebtoken::decode), as in the verify benchmark.

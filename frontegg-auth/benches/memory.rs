@@ -5,32 +5,13 @@
 //! what one remembered token holds: its bytes (the cache's key), the identity, and the cache's
 //! own bookkeeping. Not a timed measurement.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use frontegg_auth::testing::Emulator;
 use frontegg_auth::{Authenticator, Credential, CredentialKind};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "common/counting.rs"]
+mod counting;
 
 const TOKENS: usize = 2_000;
 
@@ -50,14 +31,14 @@ fn main() {
             let auth = Authenticator::new(emulator.config().cache_verified_tokens(remember).build().unwrap()).unwrap();
             auth.ready(Duration::from_secs(10)).await.unwrap();
             auth.authenticate(&tokens[0]).await.unwrap();
-            let before = LIVE.load(Ordering::Relaxed);
+            let before = counting::live();
             for credential in &tokens {
                 auth.authenticate(credential).await.unwrap();
             }
             // Let the cache's pending bookkeeping settle.
             tokio::time::sleep(Duration::from_millis(200)).await;
             auth.authenticate(&tokens[0]).await.unwrap();
-            held.push(LIVE.load(Ordering::Relaxed) - before);
+            held.push(counting::live() - before);
             drop(auth);
         }
         let per_token = (held[1] - held[0]) as f64 / TOKENS as f64;

@@ -2,8 +2,8 @@
 //! [`AuthenticationService`], [`AuthenticationFuture`].
 //!
 //! The credential is read from `Authorization: Bearer` or `x-api-key` and verified by
-//! [`Admission::admit`]; the [`Caller`] it finds goes into the request extensions for handlers
-//! and inner layers. A refusal is answered here, with its [`Refusal`].
+//! [`Admission::admit`]; the [`Caller`](crate::Caller) it finds goes into the request extensions for handlers
+//! and inner layers. A refusal is answered here, with its [`Refusal`](crate::Refusal).
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -24,7 +24,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -33,8 +33,7 @@ use tower_service::Service;
 
 use crate::admission::Admission;
 use crate::authenticator::Authenticator;
-use crate::caller::Caller;
-use crate::refusal::Refusal;
+use crate::flow::{Decision, Flow};
 
 /// Applies [`AuthenticationService`] to a service.
 #[derive(Debug, Clone)]
@@ -48,7 +47,7 @@ impl AuthenticationLayer {
         AuthenticationLayer { admission: Admission::required(auth) }
     }
 
-    /// A request without a credential passes as [`Caller::Anonymous`]; a credential that is
+    /// A request without a credential passes as [`Caller::Anonymous`](crate::Caller::Anonymous); a credential that is
     /// present must still be valid (401 otherwise).
     pub fn optional(auth: Authenticator) -> Self {
         AuthenticationLayer { admission: Admission::optional(auth) }
@@ -59,7 +58,7 @@ impl AuthenticationLayer {
         AuthenticationLayer { admission }
     }
 
-    /// Lets CORS preflights through without a credential, as [`Caller::Anonymous`]; see
+    /// Lets CORS preflights through without a credential, as [`Caller::Anonymous`](crate::Caller::Anonymous); see
     /// [`Admission::allow_cors_preflight`].
     pub fn allow_cors_preflight(self) -> Self {
         AuthenticationLayer { admission: self.admission.allow_cors_preflight() }
@@ -113,8 +112,6 @@ impl<S> AuthenticationService<S> {
     }
 }
 
-type Admitting = Pin<Box<dyn Future<Output = Result<Caller, Refusal>> + Send>>;
-
 pin_project_lite::pin_project! {
     /// The future of [`AuthenticationService`]: the admission, then the inner service's future.
     pub struct AuthenticationFuture<S, ReqBody>
@@ -122,18 +119,7 @@ pin_project_lite::pin_project! {
         S: Service<Request<ReqBody>>,
     {
         #[pin]
-        state: State<S, ReqBody>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = StateProj]
-    enum State<S, ReqBody>
-    where
-        S: Service<Request<ReqBody>>,
-    {
-        Admitting { admitting: Admitting, inner: Option<S>, request: Option<Request<ReqBody>> },
-        Calling { #[pin] future: S::Future },
+        flow: Flow<S, ReqBody>,
     }
 }
 
@@ -153,32 +139,8 @@ where
 {
     type Output = Result<Response<ResBody>, S::Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        loop {
-            match self.as_mut().project().state.project() {
-                StateProj::Calling { future } => return future.poll(cx),
-                StateProj::Admitting { admitting, inner, request } => {
-                    if request.is_none() {
-                        // Polled again after a refusal completed it: a breach of the caller. The
-                        // admission is done and must not be polled again; stay pending rather
-                        // than panic.
-                        return Poll::Pending;
-                    }
-                    let outcome = ready!(admitting.as_mut().poll(cx));
-                    let (Some(mut service), Some(mut request)) = (inner.take(), request.take()) else {
-                        return Poll::Pending;
-                    };
-                    match outcome {
-                        Ok(caller) => {
-                            request.extensions_mut().insert(caller);
-                            let future = service.call(request);
-                            self.as_mut().project().state.set(State::Calling { future });
-                        }
-                        Err(refusal) => return Poll::Ready(Ok(refusal.to_response())),
-                    }
-                }
-            }
-        }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().flow.poll_flow(cx)
     }
 }
 
@@ -199,7 +161,8 @@ where
         // The clone that was driven to readiness is the one to call.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let admitting: Admitting = Box::pin(self.admission.admit(&request));
-        AuthenticationFuture { state: State::Admitting { admitting, inner: Some(inner), request: Some(request) } }
+        let admitting = self.admission.admit(&request);
+        let decision: Decision = Box::pin(async move { admitting.await.map(Some) });
+        AuthenticationFuture { flow: Flow::Deciding { decision, inner: Some(inner), request: Some(request) } }
     }
 }

@@ -79,6 +79,7 @@ impl Authenticator {
                     poll: settings.poll,
                     first_load_timeout: settings.first_load_timeout,
                     max_bytes: settings.max_bytes,
+                    download_timeout: settings.download_timeout,
                 },
                 gateway.clone(),
             )

@@ -20,7 +20,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -28,6 +28,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::caller::Caller;
+use crate::flow::{Decision, Flow};
 use crate::refusal::Refusal;
 use crate::requirement::Requirement;
 
@@ -105,32 +106,28 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let refused =
-            |refusal: Refusal| RequirementFuture { state: State::Refused { response: Some(refusal.to_response()) } };
         let caller = match Caller::from_extensions(req.extensions()) {
             Ok(caller) => caller,
-            Err(refusal) => return refused(refusal),
+            Err(refusal) => return RequirementFuture { flow: Flow::refused(&refusal) },
         };
         // Cold start of an entitlement requirement: wait for the one shared first load.
         if let Some(store) = caller.needs_first_snapshot(&self.requirement) {
             let (caller, requirement) = (caller.clone(), self.requirement.clone());
-            let waiting: Waiting = Box::pin(async move {
+            let decision: Decision = Box::pin(async move {
                 let _ = store.ready().await;
-                caller.check(&requirement).map(|_| ()).map_err(Refusal::from)
+                caller.check(&requirement).map(|_| None).map_err(Refusal::from)
             });
             // The clone that was driven to readiness is the one to call.
             let clone = self.inner.clone();
             let inner = std::mem::replace(&mut self.inner, clone);
-            return RequirementFuture { state: State::Waiting { waiting, inner: Some(inner), request: Some(req) } };
+            return RequirementFuture { flow: Flow::Deciding { decision, inner: Some(inner), request: Some(req) } };
         }
         match caller.check(&self.requirement) {
-            Ok(_) => RequirementFuture { state: State::Inner { future: self.inner.call(req) } },
-            Err(e) => refused(e.into()),
+            Ok(_) => RequirementFuture { flow: Flow::Calling { future: self.inner.call(req) } },
+            Err(e) => RequirementFuture { flow: Flow::refused(&e.into()) },
         }
     }
 }
-
-type Waiting = Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>>;
 
 pin_project_lite::pin_project! {
     /// The future of [`RequirementService`]: an immediate refusal, the inner service's future, or,
@@ -140,19 +137,7 @@ pin_project_lite::pin_project! {
         S: Service<Request<ReqBody>>,
     {
         #[pin]
-        state: State<S, ReqBody>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = StateProj]
-    enum State<S, ReqBody>
-    where
-        S: Service<Request<ReqBody>>,
-    {
-        Inner { #[pin] future: S::Future },
-        Refused { response: Option<S::Response> },
-        Waiting { waiting: Waiting, inner: Option<S>, request: Option<Request<ReqBody>> },
+        flow: Flow<S, ReqBody>,
     }
 }
 
@@ -172,35 +157,7 @@ where
 {
     type Output = Result<Response<ResBody>, S::Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        loop {
-            match self.as_mut().project().state.project() {
-                StateProj::Inner { future } => return future.poll(cx),
-                StateProj::Refused { response } => {
-                    return match response.take() {
-                        Some(response) => Poll::Ready(Ok(response)),
-                        // Polled again after completion: a breach of the caller; stay pending
-                        // rather than panic.
-                        None => Poll::Pending,
-                    };
-                }
-                StateProj::Waiting { waiting, inner, request } => {
-                    if request.is_none() {
-                        return Poll::Pending;
-                    }
-                    let verdict = ready!(waiting.as_mut().poll(cx));
-                    let (Some(mut service), Some(request)) = (inner.take(), request.take()) else {
-                        return Poll::Pending;
-                    };
-                    match verdict {
-                        Ok(()) => {
-                            let future = service.call(request);
-                            self.as_mut().project().state.set(State::Inner { future });
-                        }
-                        Err(refusal) => return Poll::Ready(Ok(refusal.to_response())),
-                    }
-                }
-            }
-        }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().flow.poll_flow(cx)
     }
 }

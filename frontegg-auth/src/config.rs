@@ -180,6 +180,7 @@ pub(crate) struct EntitlementsSettings {
     pub(crate) poll: Duration,
     pub(crate) first_load_timeout: Duration,
     pub(crate) max_bytes: usize,
+    pub(crate) download_timeout: Duration,
 }
 
 impl Config {
@@ -266,6 +267,7 @@ pub struct ConfigBuilder {
     entitlements_poll: Option<Duration>,
     entitlements_first_load_timeout: Option<Duration>,
     max_entitlements_bytes: Option<usize>,
+    entitlements_download_timeout: Option<Duration>,
 }
 
 /// Defaults, in one place so that the docs and the code agree.
@@ -494,7 +496,14 @@ impl ConfigBuilder {
         self
     }
 
-    /// The largest snapshot read, in bytes (default 64 MiB).
+    /// The timeout of the snapshot's download, its body included (default 60 s: a large
+    /// vendor's snapshot is tens of megabytes). Other calls keep [`http_timeout`](Self::http_timeout).
+    pub fn entitlements_download_timeout(mut self, timeout: Duration) -> Self {
+        self.entitlements_download_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest snapshot read, in bytes (default 64 MiB, at least 1 KiB).
     pub fn max_entitlements_bytes(mut self, max: usize) -> Self {
         self.max_entitlements_bytes = Some(max);
         self
@@ -648,6 +657,7 @@ impl ConfigBuilder {
                 poll,
                 first_load_timeout,
                 max_bytes: self.max_entitlements_bytes.unwrap_or(defaults::MAX_ENTITLEMENTS_BYTES).max(1024),
+                download_timeout: self.entitlements_download_timeout.unwrap_or(Duration::from_secs(60)),
             })
         } else {
             None

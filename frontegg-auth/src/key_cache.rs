@@ -9,7 +9,7 @@
 //! start-up fetch or a background refresh is accepted on its first token.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -19,7 +19,7 @@ use crate::api::gateway::{ApiRequest, Gateway};
 use crate::api::transport::{Resend, status_error};
 use crate::config::KeySource;
 use crate::keys::{KeySet, KeySetError};
-use crate::refresh::{NoValue, RefreshCell, Snapshot};
+use crate::refresh::{NoValue, RefreshCell, Snapshot, keep_running};
 
 /// Why no signing key could be had.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -228,41 +228,25 @@ impl KeyCache {
         }
     }
 
-    /// Starts the background refresh unless it runs, on the current runtime. It holds a weak
-    /// reference (dropping the last authenticator ends it), and it is started again if its
-    /// runtime shuts down (a runtime used only for start-up, a restarted worker).
+    /// Keeps the background refresh running (see [`keep_running`]).
     fn start_refresher(self: &Arc<Self>) {
-        if self.is_static() || self.refresher_running.load(Ordering::Acquire) {
+        if self.is_static() {
             return;
         }
-        if tokio::runtime::Handle::try_current().is_err() || self.refresher_running.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        /// Clears the flag however the task ends: returned, or dropped with its runtime.
-        struct Running(Weak<KeyCache>);
-        impl Drop for Running {
-            fn drop(&mut self) {
-                if let Some(cache) = self.0.upgrade() {
-                    cache.refresher_running.store(false, Ordering::Release);
+        keep_running(
+            self,
+            |cache| &cache.refresher_running,
+            |cache| async move {
+                loop {
+                    let Some(wait) = cache.upgrade().map(|cache| cache.next_wait()) else { return };
+                    tokio::time::sleep(wait).await;
+                    let Some(cache) = cache.upgrade() else { return };
+                    let (_, seen) = cache.cell.get();
+                    // A failure was logged by the attempt; the last good keys stay in use.
+                    let _ = cache.load(FetchReason::Refresh, seen.unchanged()).await;
                 }
-            }
-        }
-        // Made outside the task: a task dropped before its first poll still drops what it captured.
-        let running = Running(Arc::downgrade(self));
-        tokio::spawn(async move {
-            let running = running;
-            loop {
-                let wait = match running.0.upgrade() {
-                    Some(cache) => cache.next_wait(),
-                    None => return,
-                };
-                tokio::time::sleep(wait).await;
-                let Some(cache) = running.0.upgrade() else { return };
-                let (_, seen) = cache.cell.get();
-                // A failure was logged by the attempt; the last good keys stay in use.
-                let _ = cache.load(FetchReason::Refresh, seen.unchanged()).await;
-            }
-        });
+            },
+        );
     }
 
     fn next_wait(&self) -> Duration {

@@ -65,6 +65,7 @@ pub mod refusal; // every answer with its HTTP form
 mod authenticator; // the facade: verification, then rights
 mod caller; // what the authentication step leaves in a request
 mod admission; // from a request head to the caller
+mod flow; // the future of a middleware that decides, then calls the inner service
 pub mod authentication; // the tower authentication layer
 pub mod authorization; // the tower requirement layer
 

@@ -6,7 +6,8 @@
 //! the last good value serving, and waiters must learn the outcome of the fetch they waited for
 //! instead of starting their own.
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Instant;
 
 /// What a caller saw before it decided to refresh: the attempt counter tells it, once it holds the
@@ -147,6 +148,38 @@ where
         // The task ends only by finishing, unless its runtime shuts down.
         task.await.unwrap_or_else(|_| Err(NoValue.into()))
     }
+}
+
+/// Keeps one background task per owner running on the current runtime: starts `task` unless one
+/// runs (the owner's `running` flag says so). The task gets a weak reference, so dropping the
+/// owner ends it; the flag is cleared however the task ends (returned, or dropped with its
+/// runtime), so the next call starts it again on a runtime that lives.
+pub(crate) fn keep_running<T, Fut>(owner: &Arc<T>, running: fn(&T) -> &AtomicBool, task: impl FnOnce(Weak<T>) -> Fut)
+where
+    T: Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if running(owner).load(Ordering::Acquire) {
+        return;
+    }
+    if tokio::runtime::Handle::try_current().is_err() || running(owner).swap(true, Ordering::AcqRel) {
+        return;
+    }
+    struct Running<T>(Weak<T>, fn(&T) -> &AtomicBool);
+    impl<T> Drop for Running<T> {
+        fn drop(&mut self) {
+            if let Some(owner) = self.0.upgrade() {
+                (self.1)(&owner).store(false, Ordering::Release);
+            }
+        }
+    }
+    // Made outside the task: a task dropped before its first poll still drops what it captured.
+    let guard = Running(Arc::downgrade(owner), running);
+    let work = task(Arc::downgrade(owner));
+    tokio::spawn(async move {
+        let _guard = guard;
+        work.await;
+    });
 }
 
 /// Nothing was ever fetched and the cooldown forbids fetching now.

@@ -37,8 +37,8 @@
 //! - `amr` holds `mfa` and one of `otp`, `sms`, `hwk`, or `sso` (an identity provider did the
 //!   MFA; Frontegg's Node SDK accepts it, the mobile SDKs do not: turn it off with
 //!   [`ConfigBuilder::step_up_accepts_sso`](crate::ConfigBuilder::step_up_accepts_sso));
-//! - with a maximum age, `now − auth_time ≤ max_age` in whole seconds, with no leeway: exactly
-//!   the maximum passes, one second more fails; a token without `auth_time` fails;
+//! - with a maximum age, `now − auth_time ≤ max_age`, with no leeway: exactly the maximum
+//!   passes, one second more fails; a token without `auth_time` fails;
 //! - an `auth_time` in the future beyond the clock leeway fails;
 //! - claims of the wrong type never pass.
 //!
@@ -395,10 +395,9 @@ fn step_up(identity: &Identity, context: &Context, max_age: Option<Duration>) ->
     }
     if let Some(max_age) = max_age {
         let Some(at) = auth_time else { return Err(refused()) };
-        // In whole seconds, as `auth_time` is; in the future within the leeway: an age of zero.
-        // No leeway on the age itself.
+        // In the future within the leeway: an age of zero. No leeway on the age itself.
         let age = now.duration_since(at).unwrap_or(Duration::ZERO);
-        if age.as_secs() > max_age.as_secs() {
+        if age > max_age {
             return Err(refused());
         }
     }
@@ -422,7 +421,9 @@ impl Identity {
 
 impl Identity {
     /// Whether the caller is entitled to the feature `key`, with the application's own
-    /// attributes for rules (`custom`; the token's override them), on the snapshot held.
+    /// attributes for rules (`custom`; the token's override them), on the snapshot held. It never
+    /// waits: on a cold start (no snapshot loaded yet) it answers `Unavailable`; a requirement
+    /// checked by the adapters waits for the first load.
     ///
     /// ```
     /// # use frontegg_auth::Identity;

@@ -76,6 +76,9 @@ impl Gateway {
                 for (name, value) in request.headers {
                     builder = builder.header(*name, *value);
                 }
+                if let Some(timeout) = request.timeout {
+                    builder = builder.timeout(timeout);
+                }
                 if let Some(body) = &request.body {
                     builder = builder.header(http::header::CONTENT_TYPE, "application/json").body(body.clone());
                 }
@@ -118,11 +121,12 @@ pub(crate) struct ApiRequest<'a> {
     body: Option<Bytes>,
     headers: &'a [(&'a str, &'a str)],
     max_bytes: usize,
+    timeout: Option<std::time::Duration>,
 }
 
 impl<'a> ApiRequest<'a> {
     pub(crate) fn new(method: Method, url: Url) -> Self {
-        ApiRequest { method, url, body: None, headers: &[], max_bytes: MAX_API_BYTES }
+        ApiRequest { method, url, body: None, headers: &[], max_bytes: MAX_API_BYTES, timeout: None }
     }
 
     pub(crate) fn json(mut self, body: &impl Serialize) -> Result<Self, ApiError> {
@@ -136,7 +140,13 @@ impl<'a> ApiRequest<'a> {
         self
     }
 
-    /// A smaller cap than the management API's.
+    /// A timeout of its own instead of the client's (a large answer takes longer to read).
+    pub(crate) fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Another cap than the management API's.
     pub(crate) fn max_bytes(mut self, max: usize) -> Self {
         self.max_bytes = max;
         self

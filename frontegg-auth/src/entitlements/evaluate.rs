@@ -145,11 +145,25 @@ fn flatten(prefix: &str, value: &Value, out: &mut HashMap<String, Value>, depth:
 impl Snapshot {
     /// Whether `subject` is entitled to the feature `key` at `now`.
     pub fn feature(&self, key: &str, subject: &Subject<'_>, now: SystemTime) -> Verdict {
-        let Some(&feature) = self.feature_by_key.get(key) else {
+        let Some(features) = self.feature_by_key.get(key) else {
             // No plan can hold a feature the snapshot does not list; flags still may grant it.
             return self.flags_grant(key, subject).then_some(()).ok_or(Justification::MissingFeature);
         };
-        self.feature_at(feature, subject, now)
+        // A key listed by several features: the most generous answer.
+        self.any_of(features, subject, now)
+    }
+
+    /// Entitled if one of `features` is; else `bundle-expired` if one said so, else `missing-feature`.
+    fn any_of(&self, features: &[u32], subject: &Subject<'_>, now: SystemTime) -> Verdict {
+        let mut expired = false;
+        for &feature in features {
+            match self.feature_at(feature, subject, now) {
+                Ok(()) => return Ok(()),
+                Err(Justification::BundleExpired) => expired = true,
+                Err(_) => {}
+            }
+        }
+        Err(if expired { Justification::BundleExpired } else { Justification::MissingFeature })
     }
 
     fn feature_at(&self, feature: u32, subject: &Subject<'_>, now: SystemTime) -> Verdict {
@@ -223,15 +237,7 @@ impl Snapshot {
             // Governed by roles only.
             return Ok(());
         };
-        let mut expired = false;
-        for &feature in linked {
-            match self.feature_at(feature, subject, now) {
-                Ok(()) => return Ok(()),
-                Err(Justification::BundleExpired) => expired = true,
-                Err(_) => {}
-            }
-        }
-        Err(if expired { Justification::BundleExpired } else { Justification::MissingFeature })
+        self.any_of(linked, subject, now)
     }
 }
 
@@ -246,11 +252,9 @@ fn treatment(rules: &[Rule], default: bool, subject: &Subject<'_>) -> bool {
     default
 }
 
-/// `and`: every condition; `or`: some; no conditions: holds.
+/// `and`: every condition; `or`: some (as JavaScript's `every` and `some`: no conditions hold for
+/// `and`, not for `or`).
 fn holds(all: bool, conditions: &[Condition], subject: &Subject<'_>) -> bool {
-    if conditions.is_empty() {
-        return true;
-    }
     let check = |condition: &Condition| match condition {
         Condition::Group { all, conditions } => holds(*all, conditions, subject),
         Condition::Leaf { attribute, negate, op } => leaf(subject.attributes.get(attribute), *negate, op),
@@ -277,7 +281,11 @@ fn apply(op: &Op, attribute: &Value) -> Option<bool> {
     Some(match op {
         Op::InList(list) => match attribute {
             Value::String(a) => list.iter().any(|i| i == a),
-            Value::Array(items) => items.iter().any(|item| item.as_str().is_some_and(|a| list.iter().any(|i| i == a))),
+            // Any element of another type than a string: the attribute has the wrong type.
+            Value::Array(items) => {
+                let texts: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                texts?.iter().any(|a| list.iter().any(|i| i == a))
+            }
             _ => return None,
         },
         Op::StartsWith(list) => any_text(list, &|a, i| a.starts_with(i))?,

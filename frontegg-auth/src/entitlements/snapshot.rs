@@ -15,7 +15,32 @@ use serde_json::Value;
 /// Groups nested deeper than this make a snapshot hostile: refused whole.
 const MAX_GROUP_DEPTH: usize = 16;
 /// The compiled size a `matches` pattern may take; a larger one is never true.
-const MAX_REGEX_BYTES: usize = 256 * 1024;
+const MAX_REGEX_BYTES: usize = 64 * 1024;
+/// Distinct `matches` patterns compiled for one snapshot; the ones beyond are never true. With the
+/// size limit above, this bounds the memory patterns hold (identical ones are compiled once).
+const MAX_REGEXES: usize = 1_000;
+
+/// The patterns compiled for one snapshot, by their text.
+#[derive(Default)]
+struct Regexes(HashMap<String, Regex>);
+
+impl Regexes {
+    fn compile(&mut self, pattern: &str) -> Option<Regex> {
+        if let Some(regex) = self.0.get(pattern) {
+            return Some(regex.clone());
+        }
+        if self.0.len() >= MAX_REGEXES {
+            return None;
+        }
+        let regex = regex::RegexBuilder::new(pattern)
+            .size_limit(MAX_REGEX_BYTES)
+            .dfa_size_limit(MAX_REGEX_BYTES)
+            .build()
+            .ok()?;
+        self.0.insert(pattern.to_owned(), regex.clone());
+        Some(regex)
+    }
+}
 
 /// Why a snapshot was refused whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +60,9 @@ pub enum SnapshotError {
     /// Rule groups nested deeper than 16 levels.
     #[error("the snapshot's rules are nested too deeply")]
     TooDeep,
+    /// A rule whose `conditions` is not a list.
+    #[error("a rule of the snapshot has conditions that are not a list")]
+    BadRule,
 }
 
 /// An index into [`Snapshot::features`].
@@ -110,7 +138,10 @@ pub(crate) enum Comparison {
 pub struct Snapshot {
     offset: i64,
     pub(crate) features: Vec<Feature>,
-    pub(crate) feature_by_key: HashMap<String, FeatureIx>,
+    /// Feature key → the features with that key (usually one; several are combined).
+    pub(crate) feature_by_key: HashMap<String, Vec<FeatureIx>>,
+    /// Whether any plan or flag has rules (which read attributes).
+    has_rules: bool,
     /// Permission key → the features whose tuple lists it.
     pub(crate) features_of_permission: HashMap<String, Vec<FeatureIx>>,
     pub(crate) bundles: Vec<Bundle>,
@@ -152,20 +183,44 @@ fn treatment(value: Option<&Value>) -> Option<bool> {
     }
 }
 
+/// An offset: any JSON number (a float is truncated), or a string holding one.
+pub(crate) fn offset_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// An ISO 8601 date (RFC 3339) or epoch milliseconds.
 pub(crate) fn instant(value: &Value) -> Option<SystemTime> {
     match value {
         Value::String(text) => {
-            let parsed =
-                time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
-            let nanos = parsed.unix_timestamp_nanos();
-            let since = u64::try_from(nanos).ok().map(Duration::from_nanos)?;
-            UNIX_EPOCH.checked_add(since)
+            use time::format_description::well_known::{Iso8601, Rfc3339};
+            let text = text.trim();
+            // RFC 3339 first; then the other ISO 8601 forms (a date alone, no offset: UTC).
+            let parsed = time::OffsetDateTime::parse(text, &Rfc3339)
+                .or_else(|_| time::OffsetDateTime::parse(text, &Iso8601::DEFAULT))
+                .or_else(|_| time::PrimitiveDateTime::parse(text, &Iso8601::DEFAULT).map(|t| t.assume_utc()))
+                .or_else(|_| time::Date::parse(text, &Iso8601::DEFAULT).map(|d| d.midnight().assume_utc()))
+                .ok()?;
+            let seconds = parsed.unix_timestamp();
+            let nanos = Duration::from_nanos(u64::from(parsed.nanosecond()));
+            if seconds >= 0 {
+                UNIX_EPOCH.checked_add(Duration::from_secs(seconds.unsigned_abs()))?.checked_add(nanos)
+            } else {
+                UNIX_EPOCH.checked_sub(Duration::from_secs(seconds.unsigned_abs()))?.checked_add(nanos)
+            }
         }
-        Value::Number(n) => {
-            let ms = n.as_f64().filter(|ms| ms.is_finite() && *ms >= 0.0 && *ms < 1e16)?;
-            UNIX_EPOCH.checked_add(Duration::from_secs_f64(ms / 1000.0))
-        }
+        Value::Number(n) => match n.as_i64() {
+            Some(ms) if ms >= 0 => UNIX_EPOCH.checked_add(Duration::from_millis(ms.unsigned_abs())),
+            Some(ms) => UNIX_EPOCH.checked_sub(Duration::from_millis(ms.unsigned_abs())),
+            None => {
+                let ms = n.as_f64().filter(|ms| ms.is_finite() && ms.abs() < 1e16)?;
+                let magnitude = Duration::from_secs_f64(ms.abs() / 1000.0);
+                if ms >= 0.0 { UNIX_EPOCH.checked_add(magnitude) } else { UNIX_EPOCH.checked_sub(magnitude) }
+            }
+        },
         _ => None,
     }
 }
@@ -174,7 +229,7 @@ impl Snapshot {
     /// Parses a snapshot document: `{"snapshotOffset": n, "data": {...}}`.
     pub fn parse(body: &[u8]) -> Result<Snapshot, SnapshotError> {
         let document: Value = serde_json::from_slice(body).map_err(|_| SnapshotError::NotASnapshot)?;
-        let offset = document.get("snapshotOffset").and_then(Value::as_i64).unwrap_or(-1);
+        let offset = document.get("snapshotOffset").and_then(offset_of).unwrap_or(-1);
         let data = document.get("data").and_then(Value::as_object).ok_or(SnapshotError::NotASnapshot)?;
         let collection = |name: &str| match data.get(name) {
             None | Some(Value::Null) => Some(&[][..]),
@@ -192,7 +247,7 @@ impl Snapshot {
 
         let mut features = Vec::with_capacity(raw_features.len());
         let mut feature_by_id = HashMap::with_capacity(raw_features.len());
-        let mut feature_by_key = HashMap::with_capacity(raw_features.len());
+        let mut feature_by_key: HashMap<String, Vec<FeatureIx>> = HashMap::with_capacity(raw_features.len());
         let mut features_of_permission: HashMap<String, Vec<FeatureIx>> = HashMap::new();
         for (index, tuple) in raw_features.iter().enumerate() {
             let tuple = tuple.as_array().ok_or(bad("features", index))?;
@@ -211,11 +266,11 @@ impl Snapshot {
                 Some(_) => return Err(bad("features", index)),
             }
             feature_by_id.insert(id.to_owned(), ix);
-            // A key listed twice: the first feature keeps it.
-            feature_by_key.entry(key.to_owned()).or_insert(ix);
+            feature_by_key.entry(key.to_owned()).or_default().push(ix);
             features.push(Feature { key: key.to_owned(), bundles: Vec::new() });
         }
 
+        let mut regexes = Regexes::default();
         let mut bundles = Vec::with_capacity(raw_bundles.len());
         let mut bundle_by_id = HashMap::with_capacity(raw_bundles.len());
         for (index, tuple) in raw_bundles.iter().enumerate() {
@@ -238,7 +293,7 @@ impl Snapshot {
                 Some(_) => return Err(bad("featureBundles", index)),
             }
             let default_treatment = treatment(tuple.get(2)).ok_or(bad("featureBundles", index))?;
-            let rules = rules(tuple.get(3)).ok_or(bad("featureBundles", index))??;
+            let rules = rules(tuple.get(3), &mut regexes).ok_or(bad("featureBundles", index))??;
             bundle_by_id.insert(id.to_owned(), ix);
             bundles.push(Bundle { default_treatment, rules });
         }
@@ -274,16 +329,28 @@ impl Snapshot {
             let on = tuple.get(1).and_then(Value::as_bool).ok_or(bad("featureFlags", index))?;
             let default_treatment = treatment(tuple.get(3)).ok_or(bad("featureFlags", index))?;
             let off_treatment = treatment(tuple.get(4)).ok_or(bad("featureFlags", index))?;
-            let rules = rules(tuple.get(5)).ok_or(bad("featureFlags", index))??;
+            let rules = rules(tuple.get(5), &mut regexes).ok_or(bad("featureFlags", index))??;
             flags.entry(key.to_owned()).or_default().push(Flag { on, default_treatment, off_treatment, rules });
         }
 
-        Ok(Snapshot { offset, features, feature_by_key, features_of_permission, bundles, tenants, grants, flags })
+        let has_rules =
+            bundles.iter().any(|b| !b.rules.is_empty()) || flags.values().flatten().any(|f| !f.rules.is_empty());
+        Ok(Snapshot {
+            offset,
+            features,
+            feature_by_key,
+            features_of_permission,
+            bundles,
+            tenants,
+            grants,
+            flags,
+            has_rules,
+        })
     }
 
     /// Whether any plan or flag has rules (which read attributes).
     pub(crate) fn has_rules(&self) -> bool {
-        self.bundles.iter().any(|b| !b.rules.is_empty()) || self.flags.values().flatten().any(|f| !f.rules.is_empty())
+        self.has_rules
     }
 
     /// The snapshot's offset (`snapshotOffset`; -1 when it has none).
@@ -294,7 +361,7 @@ impl Snapshot {
 
 /// The rules of a plan or a flag: `None` when the slot is not an array of rule objects;
 /// `Some(Err)` when they nest too deeply.
-fn rules(value: Option<&Value>) -> Option<Result<Vec<Rule>, SnapshotError>> {
+fn rules(value: Option<&Value>, regexes: &mut Regexes) -> Option<Result<Vec<Rule>, SnapshotError>> {
     let items = match value {
         None | Some(Value::Null) => return Some(Ok(Vec::new())),
         Some(Value::Array(items)) => items,
@@ -303,7 +370,7 @@ fn rules(value: Option<&Value>) -> Option<Result<Vec<Rule>, SnapshotError>> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let rule = item.as_object()?;
-        let conditions = match conditions(rule.get("conditions"), 0) {
+        let conditions = match conditions(rule.get("conditions"), 0, regexes) {
             Ok(conditions) => conditions,
             Err(e) => return Some(Err(e)),
         };
@@ -321,13 +388,15 @@ fn logic(value: Option<&Value>) -> bool {
     !matches!(value.and_then(Value::as_str), Some("or"))
 }
 
-fn conditions(value: Option<&Value>, depth: usize) -> Result<Vec<Condition>, SnapshotError> {
+fn conditions(value: Option<&Value>, depth: usize, regexes: &mut Regexes) -> Result<Vec<Condition>, SnapshotError> {
     if depth > MAX_GROUP_DEPTH {
         return Err(SnapshotError::TooDeep);
     }
-    let Some(Value::Array(items)) = value else {
-        // No conditions (or not an array of them): the rule has none.
-        return Ok(Vec::new());
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        // Conditions that are not a list: read as none, the rule would match everyone.
+        Some(_) => return Err(SnapshotError::BadRule),
     };
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -339,19 +408,27 @@ fn conditions(value: Option<&Value>, depth: usize) -> Result<Vec<Condition>, Sna
         if object.contains_key("conditionLogic") && !object.contains_key("op") {
             out.push(Condition::Group {
                 all: logic(object.get("conditionLogic")),
-                conditions: conditions(object.get("conditions"), depth + 1)?,
+                conditions: conditions(object.get("conditions"), depth + 1, regexes)?,
             });
             continue;
         }
         let attribute = string(object.get("attribute")).unwrap_or_default().to_owned();
-        let negate = object.get("negate").and_then(Value::as_bool).unwrap_or(false);
-        let op = op(string(object.get("op")).unwrap_or_default(), object.get("value"));
+        // A `negate` that is not a boolean would flip a condition silently: never true.
+        let (negate, op) = match object.get("negate") {
+            None | Some(Value::Null) => {
+                (false, op(string(object.get("op")).unwrap_or_default(), object.get("value"), regexes))
+            }
+            Some(Value::Bool(negate)) => {
+                (*negate, op(string(object.get("op")).unwrap_or_default(), object.get("value"), regexes))
+            }
+            Some(_) => (false, Op::Never),
+        };
         out.push(Condition::Leaf { attribute, negate, op });
     }
     Ok(out)
 }
 
-fn op(name: &str, value: Option<&Value>) -> Op {
+fn op(name: &str, value: Option<&Value>, regexes: &mut Regexes) -> Op {
     let field = |key: &str| value.and_then(|v| v.get(key));
     let list = || {
         field("list")
@@ -366,16 +443,9 @@ fn op(name: &str, value: Option<&Value>) -> Op {
         "starts_with" => list().map_or(Op::Never, Op::StartsWith),
         "ends_with" => list().map_or(Op::Never, Op::EndsWith),
         "contains" => list().map_or(Op::Never, Op::Contains),
-        "matches" => field("string")
-            .and_then(Value::as_str)
-            .and_then(|pattern| {
-                regex::RegexBuilder::new(pattern)
-                    .size_limit(MAX_REGEX_BYTES)
-                    .dfa_size_limit(MAX_REGEX_BYTES)
-                    .build()
-                    .ok()
-            })
-            .map_or(Op::Never, Op::Matches),
+        "matches" => {
+            field("string").and_then(Value::as_str).and_then(|p| regexes.compile(p)).map_or(Op::Never, Op::Matches)
+        }
         "equal" => compare(Comparison::Equal),
         "greater_than" => compare(Comparison::Greater),
         "greater_than_equal" => compare(Comparison::GreaterEqual),

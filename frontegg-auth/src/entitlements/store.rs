@@ -3,17 +3,17 @@
 //! when the offset changed. Outages and malformed snapshots keep the last good one; polling never
 //! stops (it backs off after failures).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use http::Method;
 
-use super::snapshot::{Snapshot, SnapshotError};
+use super::snapshot::{Snapshot, SnapshotError, offset_of};
 use crate::api::ApiError;
 use crate::api::gateway::{ApiRequest, Gateway};
 use crate::api::transport::status_error;
-use crate::refresh::{NoValue, RefreshCell, Snapshot as Seen};
+use crate::refresh::{NoValue, RefreshCell, Snapshot as Seen, keep_running};
 
 const SNAPSHOT_PATH: &str = "/entitlements/api/v1/vendor-entitlements";
 const OFFSET_PATH: &str = "/entitlements/api/v1/vendor-entitlements-snapshot-offset";
@@ -36,6 +36,9 @@ pub enum EntitlementsError {
     /// None was loaded yet.
     #[error("no entitlements snapshot was loaded yet")]
     NotLoaded,
+    /// The offset endpoint answered something else than a number.
+    #[error("the entitlements snapshot offset is not a number")]
+    BadOffset,
 }
 
 impl From<NoValue> for EntitlementsError {
@@ -49,6 +52,8 @@ pub(crate) struct StoreSettings {
     pub(crate) poll: Duration,
     pub(crate) first_load_timeout: Duration,
     pub(crate) max_bytes: usize,
+    /// The timeout of the snapshot's download, body included (it may be tens of megabytes).
+    pub(crate) download_timeout: Duration,
 }
 
 /// The shared store: the last good snapshot, loaded once and kept fresh by polling its offset
@@ -59,13 +64,16 @@ pub struct EntitlementsStore {
     gateway: Gateway,
     settings: StoreSettings,
     poller_running: AtomicBool,
-    /// The offset of the last snapshot refused as malformed: logged once, not at every poll.
+    /// The offset of the last snapshot refused as malformed: logged once, and not downloaded
+    /// again until the offset moves.
     refused_offset: AtomicI64,
+    /// The polled offset of the snapshot held (its own may be missing).
+    held_offset: AtomicI64,
 }
 
 impl std::fmt::Debug for EntitlementsStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EntitlementsStore").field("snapshot", &self.snapshot()).finish_non_exhaustive()
+        f.debug_struct("EntitlementsStore").field("snapshot", &self.cell.get().0).finish_non_exhaustive()
     }
 }
 
@@ -77,12 +85,18 @@ impl EntitlementsStore {
             settings,
             poller_running: AtomicBool::new(false),
             refused_offset: AtomicI64::new(i64::MIN),
+            held_offset: AtomicI64::new(i64::MIN),
         })
     }
 
-    /// The snapshot held, if any: what every check reads, with no I/O.
-    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.cell.get().0
+    /// The snapshot held, if any: what every check reads, with no I/O. It also restarts the
+    /// poller if its runtime went away (one atomic load when it runs).
+    pub fn snapshot(self: &Arc<Self>) -> Option<Arc<Snapshot>> {
+        let held = self.cell.get().0;
+        if held.is_some() {
+            self.start_poller();
+        }
+        held
     }
 
     /// The snapshot, waiting (at most the first-load timeout) for the one shared first load
@@ -108,9 +122,10 @@ impl EntitlementsStore {
 
     /// One poll: the offset, then the snapshot if the offset changed.
     async fn poll(self: &Arc<Self>) -> Result<(), EntitlementsError> {
-        let held = self.snapshot();
         let offset = self.offset().await?;
-        if held.as_ref().is_some_and(|s| s.offset() == offset) {
+        let held = self.cell.get().0.is_some() && self.held_offset.load(Ordering::Relaxed) == offset;
+        // Unchanged, or the same malformed snapshot again: nothing to download.
+        if held || self.refused_offset.load(Ordering::Relaxed) == offset {
             return Ok(());
         }
         let (_, seen) = self.cell.get();
@@ -122,19 +137,21 @@ impl EntitlementsStore {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Offset {
-            snapshot_offset: i64,
+            snapshot_offset: serde_json::Value,
         }
         let url = self.gateway.url(OFFSET_PATH, &[]).map_err(EntitlementsError::Fetch)?;
         let answer: Offset =
             self.gateway.json(ApiRequest::new(Method::GET, url)).await.map_err(EntitlementsError::Fetch)?;
-        Ok(answer.snapshot_offset)
+        offset_of(&answer.snapshot_offset).ok_or(EntitlementsError::BadOffset)
     }
 
     /// Downloads and parses the snapshot (logged once per attempt, not per waiting caller).
     #[tracing::instrument(name = "frontegg.entitlements.load", skip_all)]
     async fn download(&self, expected_offset: Option<i64>) -> Result<Arc<Snapshot>, EntitlementsError> {
         let url = self.gateway.url(SNAPSHOT_PATH, &[]).map_err(EntitlementsError::Fetch)?;
-        let request = ApiRequest::new(Method::GET, url).max_bytes(self.settings.max_bytes);
+        let request = ApiRequest::new(Method::GET, url)
+            .max_bytes(self.settings.max_bytes)
+            .timeout(self.settings.download_timeout);
         let answer = self.gateway.call(request).await.map_err(|e| {
             tracing::warn!(error = %e, "entitlements snapshot could not be fetched; the last good one stays in use");
             EntitlementsError::Fetch(e)
@@ -144,9 +161,16 @@ impl EntitlementsStore {
             tracing::warn!(error = %e, "entitlements snapshot could not be fetched; the last good one stays in use");
             return Err(EntitlementsError::Fetch(e));
         }
-        match Snapshot::parse(&answer.body) {
+        // Parsing tens of megabytes and compiling patterns is blocking work: off the runtime's workers.
+        let body = answer.body;
+        let parsed = tokio::task::spawn_blocking(move || Snapshot::parse(&body))
+            .await
+            .unwrap_or(Err(SnapshotError::NotASnapshot));
+        match parsed {
             Ok(snapshot) => {
-                tracing::info!(offset = snapshot.offset(), "entitlements snapshot loaded");
+                let offset = expected_offset.unwrap_or(snapshot.offset());
+                self.held_offset.store(offset, Ordering::Relaxed);
+                tracing::info!(offset, "entitlements snapshot loaded");
                 Ok(Arc::new(snapshot))
             }
             Err(e) => {
@@ -161,41 +185,29 @@ impl EntitlementsStore {
         }
     }
 
-    /// Starts the poller unless it runs, on the current runtime. It holds a weak reference
-    /// (dropping the last authenticator ends it), and is started again if its runtime shuts down.
+    /// Keeps the poller running (see [`keep_running`]): measured from the end of the previous
+    /// poll; after failures, up to 8 times longer.
     fn start_poller(self: &Arc<Self>) {
-        if self.poller_running.load(Ordering::Acquire) {
-            return;
-        }
-        if tokio::runtime::Handle::try_current().is_err() || self.poller_running.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        struct Running(Weak<EntitlementsStore>);
-        impl Drop for Running {
-            fn drop(&mut self) {
-                if let Some(store) = self.0.upgrade() {
-                    store.poller_running.store(false, Ordering::Release);
-                }
-            }
-        }
-        let running = Running(Arc::downgrade(self));
-        tokio::spawn(async move {
-            let running = running;
-            let mut failures: u32 = 0;
-            loop {
-                let Some(poll) = running.0.upgrade().map(|store| store.settings.poll) else { return };
-                // Measured from the end of the previous poll; after failures, up to 8 times longer.
-                tokio::time::sleep(poll.saturating_mul(1 << failures.min(3))).await;
-                let Some(store) = running.0.upgrade() else { return };
-                let started = Instant::now();
-                match store.poll().await {
-                    Ok(()) => failures = 0,
-                    Err(e) => {
-                        failures = failures.saturating_add(1);
-                        tracing::debug!(error = %e, failures, elapsed_ms = started.elapsed().as_millis() as u64, "entitlements poll failed");
+        keep_running(
+            self,
+            |store| &store.poller_running,
+            |store| async move {
+                let mut failures: u32 = 0;
+                loop {
+                    let Some(poll) = store.upgrade().map(|store| store.settings.poll) else { return };
+                    tokio::time::sleep(poll.saturating_mul(1 << failures.min(3))).await;
+                    let Some(store) = store.upgrade() else { return };
+                    let started = Instant::now();
+                    match store.poll().await {
+                        Ok(()) => failures = 0,
+                        Err(e) => {
+                            failures = failures.saturating_add(1);
+                            let elapsed_ms = started.elapsed().as_millis() as u64;
+                            tracing::debug!(error = %e, failures, elapsed_ms, "entitlements poll failed");
+                        }
                     }
                 }
-            }
-        });
+            },
+        );
     }
 }

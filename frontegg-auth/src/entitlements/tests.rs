@@ -377,3 +377,68 @@ fn hostile_snapshots_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn review_edges_fail_closed() {
+    let attributes = attributes(json!({"a": true, "tags": ["x", 1]}));
+    let who = subject(Some("t-9"), None, &[], &attributes);
+    // Conditions that are not a list: the snapshot is refused, never read as "no conditions".
+    let document =
+        json!({"data": {"featureBundles": [["b", [], "false", [{"conditions": "all", "treatment": "true"}]]]}});
+    assert_eq!(Snapshot::parse(document.to_string().as_bytes()).err(), Some(SnapshotError::BadRule));
+    // An empty `or` group is false (JavaScript's `some`), an empty `and` group true.
+    let group = |logic: &str| rule("and", json!([{"conditionLogic": logic, "conditions": []}]), "true");
+    assert!(plan_with_rules(group("and"), "false").feature("feature", &who, now()).is_ok());
+    assert!(plan_with_rules(group("or"), "false").feature("feature", &who, now()).is_err());
+    assert!(plan_with_rules(rule("or", json!([]), "true"), "false").feature("feature", &who, now()).is_err());
+    // A `negate` that is not a boolean: never true, negated or not.
+    let odd = json!({"attribute": "a", "op": "is", "value": {"boolean": false}, "negate": "true"});
+    assert!(plan_with_rules(rule("and", json!([odd]), "true"), "false").feature("feature", &who, now()).is_err());
+    // An array attribute with a non-string element has the wrong type: false, even negated.
+    assert!(!one_condition("in_list", json!({"list": ["y"]}), json!({"a": ["x", 1]}), true));
+    assert!(!one_condition("in_list", json!({"list": ["x"]}), json!({"a": ["x", 1]}), false));
+}
+
+#[test]
+fn dates_far_ahead_before_1970_and_other_iso_forms() {
+    let plan = |expiry: Value| {
+        snapshot(json!({
+            "features": [["f-1", "feature", null]],
+            "featureBundles": [["b-1", ["f-1"], "false", []]],
+            "entitlements": [["b-1", "t-1", null, expiry]],
+            "featureFlags": []
+        }))
+    };
+    let attributes = Attributes::default();
+    let who = subject(Some("t-1"), None, &[], &attributes);
+    for (expiry, entitled) in [
+        (json!("9999-12-31T23:59:59Z"), true),
+        (json!("2030-01-01"), true),
+        (json!("2030-01-01T00:00:00"), true),
+        (json!("1960-01-01T00:00:00Z"), false),
+        (json!(-1_000), false),
+    ] {
+        assert_eq!(plan(expiry.clone()).feature("feature", &who, now()).is_ok(), entitled, "{expiry}");
+    }
+    assert!(one_condition("on", json!({"date": 1_704_067_200_123u64}), json!({"a": 1_704_067_200_123u64}), false));
+}
+
+#[test]
+fn a_feature_key_listed_twice_takes_the_most_generous_answer() {
+    let snapshot = snapshot(json!({
+        "features": [["f-1", "feature", null], ["f-2", "feature", null]],
+        "featureBundles": [["b-1", ["f-1"], "false", []], ["b-2", ["f-2"], "false", []]],
+        "entitlements": [["b-2", "t-1", null, null]],
+        "featureFlags": []
+    }));
+    let attributes = Attributes::default();
+    assert_eq!(snapshot.feature("feature", &subject(Some("t-1"), None, &[], &attributes), now()), Ok(()));
+}
+
+#[test]
+fn offsets_of_any_json_number() {
+    for (offset, expected) in [(json!(7), 7), (json!(7.9), 7), (json!("12"), 12), (json!(null), -1), (json!("x"), -1)] {
+        let document = json!({"snapshotOffset": offset, "data": {}});
+        assert_eq!(Snapshot::parse(document.to_string().as_bytes()).unwrap().offset(), expected, "{offset}");
+    }
+}

@@ -1,0 +1,80 @@
+//! [`Flow`]: the future of a middleware that decides, maybe asynchronously, whether a request
+//! goes on, then calls the inner service with it or answers the refusal. The authentication and
+//! requirement services both run on it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use tower_service::Service;
+
+use crate::caller::Caller;
+use crate::refusal::Refusal;
+
+/// An asynchronous decision: go on (with the caller to store in the request, if any), or refuse.
+pub(crate) type Decision = Pin<Box<dyn Future<Output = Result<Option<Caller>, Refusal>> + Send>>;
+
+pin_project_lite::pin_project! {
+    #[project = FlowProj]
+    pub(crate) enum Flow<S, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+    {
+        Deciding { decision: Decision, inner: Option<S>, request: Option<Request<ReqBody>> },
+        Calling { #[pin] future: S::Future },
+        Answered { response: Option<S::Response> },
+    }
+}
+
+impl<S, ReqBody, ResBody> Flow<S, ReqBody>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    /// A refusal known at once.
+    pub(crate) fn refused(refusal: &Refusal) -> Self {
+        Flow::Answered { response: Some(refusal.to_response()) }
+    }
+
+    pub(crate) fn poll_flow(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Response<ResBody>, S::Error>> {
+        loop {
+            match self.as_mut().project() {
+                FlowProj::Calling { future } => return future.poll(cx),
+                FlowProj::Answered { response } => {
+                    return match response.take() {
+                        Some(response) => Poll::Ready(Ok(response)),
+                        // Polled again after completion: a breach of the caller; stay pending
+                        // rather than panic.
+                        None => Poll::Pending,
+                    };
+                }
+                FlowProj::Deciding { decision, inner, request } => {
+                    if request.is_none() {
+                        // Polled again after a refusal completed it: the decision is done and
+                        // must not be polled again.
+                        return Poll::Pending;
+                    }
+                    let decided = ready!(decision.as_mut().poll(cx));
+                    let (Some(mut service), Some(mut request)) = (inner.take(), request.take()) else {
+                        return Poll::Pending;
+                    };
+                    match decided {
+                        Ok(caller) => {
+                            if let Some(caller) = caller {
+                                request.extensions_mut().insert(caller);
+                            }
+                            let future = service.call(request);
+                            self.set(Flow::Calling { future });
+                        }
+                        Err(refusal) => return Poll::Ready(Ok(refusal.to_response())),
+                    }
+                }
+            }
+        }
+    }
+}
