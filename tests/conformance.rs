@@ -2,7 +2,9 @@
 //! every route of ../shared/example-apps.md with every kind of caller, asserting the status,
 //! the `WWW-Authenticate` challenge and the JSON body.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use frontegg_auth::testing::{Behaviour, Emulator, Surface};
 use frontegg_auth::{Authenticator, TokenType};
@@ -15,6 +17,8 @@ use apps::{Actix, AppUnderTest, Axum};
 
 /// The emulator, the app against it, and an HTTP client.
 struct World {
+    /// The time of the app's requirement checks, in epoch seconds (0: the system clock).
+    fixed_now: Arc<AtomicU64>,
     emulator: Emulator,
     base: String,
     http: reqwest::Client,
@@ -23,8 +27,15 @@ struct World {
 
 async fn world<A: AppUnderTest>() -> World {
     let emulator = Emulator::start().await;
+    let fixed_now = Arc::new(AtomicU64::new(0));
+    let reading = fixed_now.clone();
+    let clock = frontegg_auth::Clock::from_fn(move || match reading.load(Ordering::SeqCst) {
+        0 => SystemTime::now(),
+        seconds => UNIX_EPOCH + Duration::from_secs(seconds),
+    });
     let config = emulator
         .config()
+        .clock(clock)
         .access_token_ttl(Duration::from_millis(500))
         .entitlements(true)
         .entitlements_poll_interval(Duration::from_millis(200))
@@ -32,7 +43,7 @@ async fn world<A: AppUnderTest>() -> World {
         .unwrap();
     let auth = Authenticator::new(config).unwrap();
     let (base, app) = A::start(auth).await;
-    World { emulator, base, http: reqwest::Client::new(), _app: app }
+    World { fixed_now, emulator, base, http: reqwest::Client::new(), _app: app }
 }
 
 /// How a request presents its credential.
@@ -363,6 +374,17 @@ async fn step_up<A: AppUnderTest>() {
     let a = w.call(Method::POST, path, Cred::Bearer(&reader)).await;
     let d = "Missing permissions: reports.write";
     assert_refusal(&a, 403, &insufficient(d, Some("reports.write")), "insufficient_scope", d, "reader");
+    // The age edges, on the app's clock: exactly 300 s passes, 301 s does not.
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let at_t = writer().stepped_up().claim("auth_time", t).sign();
+    w.fixed_now.store(t + 300, Ordering::SeqCst);
+    let a = w.call(Method::POST, path, Cred::Bearer(&at_t)).await;
+    assert_ok(&a, 200, json!({"approved": 7}), "stepped up exactly 300 s ago");
+    w.fixed_now.store(t + 301, Ordering::SeqCst);
+    let a = w.call(Method::POST, path, Cred::Bearer(&at_t)).await;
+    let d300 = "A multi-factor authentication within the last 300 seconds is required";
+    assert_refusal(&a, 401, &challenge, "insufficient_user_authentication", d300, "stepped up 301 s ago");
+    w.fixed_now.store(0, Ordering::SeqCst);
     // A step-up whose `auth_time` lies in the future beyond the clock leeway: refused.
     let future = writer().stepped_up().claim("auth_time", json!(4_102_444_800u64)).sign();
     let a = w.call(Method::POST, path, Cred::Bearer(&future)).await;

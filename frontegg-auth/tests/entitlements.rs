@@ -190,3 +190,29 @@ async fn only_entitlement_checks_wait_for_the_first_snapshot() {
     assert_eq!(check(&auth, &token, &beta()).await, Ok(()));
     assert_eq!(emulator.calls(Endpoint::EntitlementsSnapshot), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_read_the_looked_up_rights_of_access_tokens() {
+    let emulator = Emulator::start().await;
+    // A plan granted to nobody, whose rule opens it to callers holding exports.read.
+    let rule = json!([{"conditionLogic": "and", "treatment": "true", "conditions": [
+        {"attribute": "jwt.permissions", "attributeType": "frontegg", "negate": false, "op": "in_list", "value": {"list": ["exports.read"]}}
+    ]}]);
+    emulator.set_entitlements(json!({
+        "features": [["f-1", "ruled", null]],
+        "featureBundles": [["b-1", ["f-1"], "false", rule]],
+        "entitlements": [],
+        "featureFlags": []
+    }));
+    let auth = authenticator(&emulator, Duration::from_secs(60));
+    let ruled = Requirement::entitled("ruled");
+    let holder =
+        emulator.create_access_token(frontegg_auth::TokenType::TenantAccess, "tenant-1", &[], &["exports.read"]);
+    let other =
+        emulator.create_access_token(frontegg_auth::TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    for (token, entitled) in [(holder.token, true), (other.token, false)] {
+        let request = http::Request::builder().header("x-api-key", token.as_str()).body(()).unwrap();
+        let caller = Admission::required(auth.clone()).admit(&request).await.unwrap();
+        assert_eq!(caller.checked(&ruled).await.is_ok(), entitled, "looked up rights, not the placeholders");
+    }
+}

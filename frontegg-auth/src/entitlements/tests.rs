@@ -442,3 +442,18 @@ fn offsets_of_any_json_number() {
         assert_eq!(Snapshot::parse(document.to_string().as_bytes()).unwrap().offset(), expected, "{offset}");
     }
 }
+
+#[test]
+fn many_patterns_are_capped_and_identical_ones_compiled_once() {
+    let conditions: Vec<Value> =
+        (0..1_500).map(|i| condition("a", "matches", json!({"string": format!("^v{i}$")}), false)).collect();
+    let snapshot = plan_with_rules(rule("or", json!(conditions), "true"), "false");
+    // The first 1 000 patterns compiled; the ones beyond are never true.
+    let early = attributes(json!({"a": "v10"}));
+    let late = attributes(json!({"a": "v1400"}));
+    assert!(snapshot.feature("feature", &subject(Some("t-9"), None, &[], &early), now()).is_ok());
+    assert!(snapshot.feature("feature", &subject(Some("t-9"), None, &[], &late), now()).is_err());
+    // A huge list is evaluated, not refused.
+    let list: Vec<String> = (0..100_000).map(|i| format!("x{i}")).collect();
+    assert!(one_condition("in_list", json!({"list": list}), json!({"a": "x99999"}), false));
+}
