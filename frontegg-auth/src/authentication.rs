@@ -22,8 +22,6 @@
 //! # }
 //! ```
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -33,7 +31,7 @@ use tower_service::Service;
 
 use crate::admission::Admission;
 use crate::authenticator::Authenticator;
-use crate::flow::{Decision, Flow};
+use crate::flow::{Decision, Flow, flow_future};
 
 /// Applies [`AuthenticationService`] to a service.
 #[derive(Debug, Clone)]
@@ -112,36 +110,9 @@ impl<S> AuthenticationService<S> {
     }
 }
 
-pin_project_lite::pin_project! {
+flow_future! {
     /// The future of [`AuthenticationService`]: the admission, then the inner service's future.
-    pub struct AuthenticationFuture<S, ReqBody>
-    where
-        S: Service<Request<ReqBody>>,
-    {
-        #[pin]
-        flow: Flow<S, ReqBody>,
-    }
-}
-
-impl<S, ReqBody> std::fmt::Debug for AuthenticationFuture<S, ReqBody>
-where
-    S: Service<Request<ReqBody>>,
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthenticationFuture").finish_non_exhaustive()
-    }
-}
-
-impl<S, ReqBody, ResBody> Future for AuthenticationFuture<S, ReqBody>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
-{
-    type Output = Result<Response<ResBody>, S::Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().flow.poll_flow(cx)
-    }
+    AuthenticationFuture
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthenticationService<S>

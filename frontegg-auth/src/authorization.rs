@@ -17,8 +17,6 @@
 //! # }
 //! ```
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -28,7 +26,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::caller::Caller;
-use crate::flow::{Decision, Flow};
+use crate::flow::{Decision, Flow, flow_future};
 use crate::refusal::Refusal;
 use crate::requirement::Requirement;
 
@@ -129,35 +127,8 @@ where
     }
 }
 
-pin_project_lite::pin_project! {
+flow_future! {
     /// The future of [`RequirementService`]: an immediate refusal, the inner service's future, or,
     /// on a cold start of an entitlement requirement, the wait for the first snapshot first.
-    pub struct RequirementFuture<S, ReqBody>
-    where
-        S: Service<Request<ReqBody>>,
-    {
-        #[pin]
-        flow: Flow<S, ReqBody>,
-    }
-}
-
-impl<S, ReqBody> std::fmt::Debug for RequirementFuture<S, ReqBody>
-where
-    S: Service<Request<ReqBody>>,
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequirementFuture").finish_non_exhaustive()
-    }
-}
-
-impl<S, ReqBody, ResBody> Future for RequirementFuture<S, ReqBody>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
-{
-    type Output = Result<Response<ResBody>, S::Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().flow.poll_flow(cx)
-    }
+    RequirementFuture
 }

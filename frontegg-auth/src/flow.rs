@@ -78,3 +78,43 @@ where
         }
     }
 }
+
+/// A public future type of a service that runs on a [`Flow`]: the pinned flow, a `Debug` that
+/// shows nothing, and `Future` by the flow.
+macro_rules! flow_future {
+    ($(#[$meta:meta])* $name:ident) => {
+        pin_project_lite::pin_project! {
+            $(#[$meta])*
+            pub struct $name<S, ReqBody>
+            where
+                S: tower_service::Service<http::Request<ReqBody>>,
+            {
+                #[pin]
+                flow: crate::flow::Flow<S, ReqBody>,
+            }
+        }
+
+        impl<S, ReqBody> std::fmt::Debug for $name<S, ReqBody>
+        where
+            S: tower_service::Service<http::Request<ReqBody>>,
+        {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+
+        impl<S, ReqBody, ResBody> std::future::Future for $name<S, ReqBody>
+        where
+            S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+            ResBody: From<bytes::Bytes>,
+        {
+            type Output = Result<http::Response<ResBody>, S::Error>;
+
+            fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+                self.project().flow.poll_flow(cx)
+            }
+        }
+    };
+}
+
+pub(crate) use flow_future;
