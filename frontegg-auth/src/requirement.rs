@@ -196,6 +196,14 @@ impl Requirement {
         }
     }
 
+    fn has_step_up(&self) -> bool {
+        match &self.rule {
+            Rule::StepUp(_) => true,
+            Rule::AllOf(list) | Rule::AnyOf(list) => list.iter().any(Requirement::has_step_up),
+            _ => false,
+        }
+    }
+
     /// Whether checking it reads the entitlements snapshot.
     pub fn needs_entitlements(&self) -> bool {
         match &self.rule {
@@ -219,7 +227,10 @@ impl Requirement {
     /// ```
     pub fn check(&self, identity: &Identity, context: &Context) -> Result<(), Denied> {
         // The other rights first: a caller who lacks them gets their 403, never a step-up 401.
-        self.eval(identity, context, Pass::RightsOnly)?;
+        // Without a step-up rule, one pass is the same answer.
+        if self.has_step_up() {
+            self.eval(identity, context, Pass::RightsOnly)?;
+        }
         self.eval(identity, context, Pass::Everything)
     }
 
