@@ -17,6 +17,30 @@ use crate::key_cache::{KeyCache, KeyCacheSettings, KeyError};
 use crate::rights::{Rights, RightsSettings};
 use crate::verify::Verifier;
 
+/// Tries `attempt` until it succeeds or `deadline` passes, pausing 250 ms after a failure; the
+/// error is the last failure, `None` when the deadline cut an attempt short.
+async fn retry_until<T, E, Fut>(
+    deadline: tokio::time::Instant,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<(), Option<E>>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    loop {
+        match tokio::time::timeout_at(deadline, attempt()).await {
+            Ok(Ok(_)) => return Ok(()),
+            Err(_) => return Err(None),
+            Ok(Err(e)) => {
+                let pause = tokio::time::Instant::now() + Duration::from_millis(250);
+                if pause >= deadline {
+                    return Err(Some(e));
+                }
+                tokio::time::sleep_until(pause).await;
+            }
+        }
+    }
+}
+
 /// Verifies credentials and resolves identities. Cheap to clone: clones share the key cache, the
 /// vendor token and the lookup caches.
 ///
@@ -143,35 +167,13 @@ impl Authenticator {
             if self.inner.config.hs256_only() {
                 return Ok(());
             }
-            loop {
-                match tokio::time::timeout_at(deadline, self.inner.keys.current()).await {
-                    Ok(Ok(_)) => return Ok(()),
-                    Err(_) => return Err(AuthError::KeysUnavailable(KeyError::Deadline(timeout))),
-                    Ok(Err(e)) => {
-                        let pause = tokio::time::Instant::now() + Duration::from_millis(250);
-                        if pause >= deadline {
-                            return Err(AuthError::KeysUnavailable(e));
-                        }
-                        tokio::time::sleep_until(pause).await;
-                    }
-                }
-            }
+            retry_until(deadline, || self.inner.keys.current())
+                .await
+                .map_err(|last| AuthError::KeysUnavailable(last.unwrap_or(KeyError::Deadline(timeout))))
         };
         let snapshot = async {
             let Some(store) = &self.inner.entitlements else { return Ok(()) };
-            loop {
-                match tokio::time::timeout_at(deadline, store.ready()).await {
-                    Ok(Ok(_)) => return Ok(()),
-                    Err(_) => return Err(AuthError::EntitlementsUnavailable),
-                    Ok(Err(_)) => {
-                        let pause = tokio::time::Instant::now() + Duration::from_millis(250);
-                        if pause >= deadline {
-                            return Err(AuthError::EntitlementsUnavailable);
-                        }
-                        tokio::time::sleep_until(pause).await;
-                    }
-                }
-            }
+            retry_until(deadline, || store.ready()).await.map_err(|_| AuthError::EntitlementsUnavailable)
         };
         let (keys, snapshot) = tokio::join!(keys, snapshot);
         keys.and(snapshot)

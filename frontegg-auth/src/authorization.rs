@@ -109,12 +109,10 @@ where
             Err(refusal) => return RequirementFuture { flow: Flow::refused(&refusal) },
         };
         // Cold start of an entitlement requirement: wait for the one shared first load.
-        if let Some(store) = caller.needs_first_snapshot(&self.requirement) {
+        if caller.needs_first_snapshot(&self.requirement).is_some() {
             let (caller, requirement) = (caller.clone(), self.requirement.clone());
-            let decision: Decision = Box::pin(async move {
-                let _ = store.ready().await;
-                caller.check(&requirement).map(|_| None).map_err(Refusal::from)
-            });
+            let decision: Decision =
+                Box::pin(async move { caller.checked(&requirement).await.map(|_| None).map_err(Refusal::from) });
             // The clone that was driven to readiness is the one to call.
             let clone = self.inner.clone();
             let inner = std::mem::replace(&mut self.inner, clone);

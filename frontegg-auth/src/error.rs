@@ -2,6 +2,7 @@
 //! requirement lacked. Their HTTP answers are in [`crate::refusal`].
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::api::ApiError;
@@ -237,18 +238,23 @@ pub struct Denied {
 }
 
 impl Denied {
-    /// The refusal of a tenant requirement, for adapters that find the tenant cannot match
-    /// before comparing (a path segment that is not even UTF-8, for instance).
-    pub fn wrong_tenant() -> Denied {
+    /// A refusal saying `message`, with nothing else to tell.
+    pub(crate) fn because(message: impl Into<String>) -> Denied {
         Denied {
-            message: "The credential does not belong to this tenant".into(),
+            message: message.into(),
             permissions: Vec::new(),
             roles: Vec::new(),
-            tenant: true,
+            tenant: false,
             step_up: None,
             justification: None,
             unavailable: false,
         }
+    }
+
+    /// The refusal of a tenant requirement, for adapters that find the tenant cannot match
+    /// before comparing (a path segment that is not even UTF-8, for instance).
+    pub fn wrong_tenant() -> Denied {
+        Denied { tenant: true, ..Denied::because("The credential does not belong to this tenant") }
     }
 
     /// Why an entitlement was refused, when one was.
@@ -287,5 +293,15 @@ impl std::error::Error for Denied {}
 impl fmt::Display for Denied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+/// Logs a server misconfiguration at error level the first time `logged` sees it in the process,
+/// at debug level after: loud enough to be fixed, without flooding the log at every request.
+pub(crate) fn log_misconfiguration(logged: &AtomicBool, message: &str) {
+    if logged.swap(true, Ordering::Relaxed) {
+        tracing::debug!("frontegg: {message}");
+    } else {
+        tracing::error!("frontegg: {message} (logged once, then at debug level)");
     }
 }

@@ -146,10 +146,7 @@ impl KeyCache {
         }
         // Callers that queued behind a load share its outcome: one upstream call at a time, and
         // after a failure none for a second (those requests get that failure: a 503).
-        let decide = move |s: &Snapshot<'_, Arc<KeySet>>| {
-            !s.attempted_since(seen) && s.history.last_failure.is_none_or(|at| at.elapsed() >= FAILURE_BACKOFF)
-        };
-        self.load(FetchReason::Start, decide).await
+        self.load(FetchReason::Start, seen.unchanged_outside_backoff(FAILURE_BACKOFF)).await
     }
 
     /// Called when a token names a `kid` the set does not hold. Decided once the gate is held:

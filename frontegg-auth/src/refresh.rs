@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a caller saw before it decided to refresh: the attempt counter tells it, once it holds the
 /// gate, whether someone else fetched in the meantime.
@@ -61,6 +61,13 @@ impl Seen {
     /// The usual decision: fetch unless another caller attempted a fetch since this one looked.
     pub(crate) fn unchanged<T>(self) -> impl FnOnce(&Snapshot<'_, T>) -> bool {
         move |snapshot| !snapshot.attempted_since(self)
+    }
+
+    /// A cold load's decision: as [`unchanged`](Self::unchanged), and not within `backoff` of a
+    /// failed attempt (callers get that failure meanwhile: one upstream call per `backoff` in an
+    /// outage, however many callers).
+    pub(crate) fn unchanged_outside_backoff<T>(self, backoff: Duration) -> impl FnOnce(&Snapshot<'_, T>) -> bool {
+        move |s| !s.attempted_since(self) && s.history.last_failure.is_none_or(|at| at.elapsed() >= backoff)
     }
 }
 

@@ -41,12 +41,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode, header};
 
-use crate::error::AuthError;
+use crate::error::{AuthError, log_misconfiguration};
 
 /// The description of [`Refusal::no_authentication`], the same in every adapter.
 const NO_AUTHENTICATION: &str = "No Frontegg authentication ran before this check: install the authentication \
@@ -75,11 +75,7 @@ impl Refusal {
     /// first time in the process, at debug level after.
     pub fn no_authentication() -> Refusal {
         static LOGGED: AtomicBool = AtomicBool::new(false);
-        if LOGGED.swap(true, Ordering::Relaxed) {
-            tracing::debug!("frontegg: {NO_AUTHENTICATION}; answering 500");
-        } else {
-            tracing::error!("frontegg: {NO_AUTHENTICATION}; answering 500 (logged once, then at debug level)");
-        }
+        log_misconfiguration(&LOGGED, &format!("{NO_AUTHENTICATION}; answering 500"));
         Refusal::of(Kind::Misconfigured(Cow::Borrowed(NO_AUTHENTICATION)))
     }
 
@@ -96,11 +92,7 @@ impl Refusal {
              and put the check where the route declares it (axum: route_layer on that route; actix-web: wrap the \
              resource, or the scope whose own path declares it, not the App)"
         ));
-        if LOGGED.swap(true, Ordering::Relaxed) {
-            tracing::debug!("frontegg: {refusal}; answering 500");
-        } else {
-            tracing::error!("frontegg: {refusal}; answering 500 (logged once, then at debug level)");
-        }
+        log_misconfiguration(&LOGGED, &format!("{refusal}; answering 500"));
         refusal
     }
 

@@ -55,11 +55,12 @@
 //! # let _ = approve;
 //! ```
 
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::context::Context;
-use crate::entitlements::{Attributes, Entitlement, Justification, Snapshot, Subject, Verdict};
-use crate::error::{Denied, StepUp};
+use crate::entitlements::{Attributes, Entitlement, Snapshot, Subject, Verdict};
+use crate::error::{Denied, StepUp, log_misconfiguration};
 use crate::identity::{Identity, MFA_ACR, TokenType};
 pub use crate::wildcard::permission_grants;
 
@@ -302,7 +303,7 @@ fn group_verdict(mode: Mode, required: &[String], missing: &[&String], kind: Kin
         Kind::Permission => (listed, Vec::new()),
         Kind::Role => (Vec::new(), listed),
     };
-    Err(Denied { message, permissions, roles, tenant: false, step_up: None, justification: None, unavailable: false })
+    Err(Denied { permissions, roles, ..Denied::because(message) })
 }
 
 /// An entitlement rule, read from the snapshot held (no I/O).
@@ -311,37 +312,38 @@ fn entitlement(
     context: &Context,
     check: impl FnOnce(&Snapshot, &Subject<'_>, std::time::SystemTime) -> Verdict,
 ) -> Result<(), Denied> {
-    let refusal = |justification: Option<Justification>, unavailable: bool, message: String| Denied {
-        message,
-        permissions: Vec::new(),
-        roles: Vec::new(),
-        tenant: false,
-        step_up: None,
-        justification,
-        unavailable,
-    };
-    let Some(snapshot) = context.entitlements_snapshot() else {
-        if context.entitlements().is_none() {
-            static LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-            if !LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                tracing::error!(
-                    "frontegg: an entitlement requirement, but entitlements are off: answering 503 (enable ConfigBuilder::entitlements)"
+    match judge(identity, context, &serde_json::Map::new(), check) {
+        Entitlement::Entitled => Ok(()),
+        Entitlement::Denied(justification) => Err(Denied {
+            justification: Some(justification),
+            ..Denied::because(format!("Not entitled: {justification}"))
+        }),
+        Entitlement::Unavailable => {
+            if context.entitlements().is_none() {
+                static LOGGED: AtomicBool = AtomicBool::new(false);
+                log_misconfiguration(
+                    &LOGGED,
+                    "an entitlement requirement, but entitlements are off (enable ConfigBuilder::entitlements); answering 503",
                 );
             }
+            Err(Denied { unavailable: true, ..Denied::because("The entitlements cannot be checked yet") })
         }
-        return Err(refusal(None, true, "The entitlements cannot be checked yet".into()));
-    };
+    }
+}
+
+/// An entitlement check on the snapshot held, with the application's own attributes: what the
+/// requirements and [`Identity::entitlement`] share.
+fn judge(
+    identity: &Identity,
+    context: &Context,
+    custom: &serde_json::Map<String, serde_json::Value>,
+    check: impl FnOnce(&Snapshot, &Subject<'_>, std::time::SystemTime) -> Verdict,
+) -> Entitlement {
+    let Some(snapshot) = context.entitlements_snapshot() else { return Entitlement::Unavailable };
     let (tenant, user) = (identity.tenant_id(), identity.user_id());
-    // Rules read attributes; a snapshot without rules needs none, so none are built.
+    // Only rules read attributes; a snapshot without rules needs none, so none are built.
     let attributes = if snapshot.has_rules() {
-        Attributes::new(
-            &serde_json::Map::new(),
-            identity.claims(),
-            tenant,
-            user,
-            identity.roles(),
-            identity.permissions(),
-        )
+        Attributes::new(custom, identity.claims(), tenant, user, identity.roles(), identity.permissions())
     } else {
         Attributes::default()
     };
@@ -352,33 +354,21 @@ fn entitlement(
         wildcards: identity.wildcards(),
         attributes: &attributes,
     };
-    check(&snapshot, &subject, context.now())
-        .map_err(|justification| refusal(Some(justification), false, format!("Not entitled: {justification}")))
+    match check(&snapshot, &subject, context.now()) {
+        Ok(()) => Entitlement::Entitled,
+        Err(justification) => Entitlement::Denied(justification),
+    }
 }
 
 /// The step-up rule; see [step-up](self#step-up).
 fn step_up(identity: &Identity, context: &Context, max_age: Option<Duration>) -> Result<(), Denied> {
     if *identity.token_type() != TokenType::User {
-        return Err(Denied {
-            message: "API tokens and access tokens cannot step up: this needs a user's multi-factor login".into(),
-            permissions: Vec::new(),
-            roles: Vec::new(),
-            tenant: false,
-            step_up: None,
-            justification: None,
-            unavailable: false,
-        });
+        return Err(Denied::because(
+            "API tokens and access tokens cannot step up: this needs a user's multi-factor login",
+        ));
     }
     let needed = StepUp { max_age };
-    let refused = || Denied {
-        message: needed.to_string(),
-        permissions: Vec::new(),
-        roles: Vec::new(),
-        tenant: false,
-        step_up: Some(needed),
-        justification: None,
-        unavailable: false,
-    };
+    let refused = || Denied { step_up: Some(needed), ..Denied::because(needed.to_string()) };
     let claims = identity.claims();
     let acr = claims.get("acr").and_then(|v| v.as_str()) == Some(MFA_ACR);
     let amr: Vec<&str> = match claims.get("amr").and_then(|v| v.as_array()) {
@@ -467,21 +457,7 @@ impl Identity {
         custom: &serde_json::Map<String, serde_json::Value>,
         check: impl FnOnce(&Snapshot, &Subject<'_>, std::time::SystemTime) -> Verdict,
     ) -> Entitlement {
-        let context = self.context();
-        let Some(snapshot) = context.entitlements_snapshot() else { return Entitlement::Unavailable };
-        let (tenant, user) = (self.tenant_id(), self.user_id());
-        let attributes = Attributes::new(custom, self.claims(), tenant, user, self.roles(), self.permissions());
-        let subject = Subject {
-            tenant_id: tenant,
-            user_id: user,
-            permissions: self.permissions(),
-            wildcards: self.wildcards(),
-            attributes: &attributes,
-        };
-        match check(&snapshot, &subject, context.now()) {
-            Ok(()) => Entitlement::Entitled,
-            Err(justification) => Entitlement::Denied(justification),
-        }
+        judge(self, self.context(), custom, check)
     }
 }
 
@@ -505,26 +481,9 @@ impl Denied {
         }
         // An alternative that only a step-up keeps from passing: the step-up lifts the refusal.
         if let Some(step_up) = failures.iter().find_map(|f| f.step_up) {
-            let message = step_up.to_string();
-            return Denied {
-                message,
-                permissions: Vec::new(),
-                roles: Vec::new(),
-                tenant: false,
-                step_up: Some(step_up),
-                justification: None,
-                unavailable: false,
-            };
+            return Denied { step_up: Some(step_up), ..Denied::because(step_up.to_string()) };
         }
-        let mut out = Denied {
-            message,
-            permissions: Vec::new(),
-            roles: Vec::new(),
-            tenant: false,
-            step_up: None,
-            justification: None,
-            unavailable: false,
-        };
+        let mut out = Denied::because(message);
         for failure in failures {
             out.permissions.extend(failure.permissions);
             out.roles.extend(failure.roles);

@@ -13,7 +13,7 @@ use super::snapshot::{Snapshot, SnapshotError, offset_of};
 use crate::api::ApiError;
 use crate::api::gateway::{ApiRequest, Gateway};
 use crate::api::transport::status_error;
-use crate::refresh::{NoValue, RefreshCell, Snapshot as Seen, keep_running};
+use crate::refresh::{NoValue, RefreshCell, keep_running};
 
 const SNAPSHOT_PATH: &str = "/entitlements/api/v1/vendor-entitlements";
 const OFFSET_PATH: &str = "/entitlements/api/v1/vendor-entitlements-snapshot-offset";
@@ -107,9 +107,7 @@ impl EntitlementsStore {
             self.start_poller();
             return Ok(snapshot);
         }
-        let decide = move |s: &Seen<'_, Arc<Snapshot>>| {
-            !s.attempted_since(seen) && s.history.last_failure.is_none_or(|at| at.elapsed() >= FAILURE_BACKOFF)
-        };
+        let decide = seen.unchanged_outside_backoff(FAILURE_BACKOFF);
         let this = self.clone();
         let load = self.cell.refresh(decide, move || async move { this.download(None).await });
         let outcome = match tokio::time::timeout(self.settings.first_load_timeout, load).await {
