@@ -108,11 +108,25 @@ impl Authenticator {
                 gateway.clone(),
             )
         });
+        #[cfg(feature = "redis")]
+        let shared = match (&config.redis, &config.client_id) {
+            (Some(redis), Some(client_id)) => {
+                // redis-rs builds its TLS configuration with the process's rustls provider.
+                let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+                Some(
+                    crate::shared_cache::SharedCache::new(redis, client_id, config.access_token_ttl)
+                        .map_err(ConfigError::Redis)?,
+                )
+            }
+            _ => None,
+        };
         let rights = Rights::new(
             RightsSettings {
                 ttl: config.access_token_ttl,
                 capacity: config.cache_capacity,
                 resolve_user_roles: config.resolve_user_roles,
+                #[cfg(feature = "redis")]
+                shared,
             },
             gateway.clone(),
         );
@@ -177,6 +191,24 @@ impl Authenticator {
         };
         let (keys, snapshot) = tokio::join!(keys, snapshot);
         keys.and(snapshot)
+    }
+
+    /// Whether the shared cache is in use: configured, not shut down, and Redis answering (its
+    /// breaker closed). For readiness reports: a service answers without it.
+    #[cfg(feature = "redis")]
+    pub fn shared_cache_in_use(&self) -> bool {
+        self.inner.rights.shared().is_some_and(crate::shared_cache::SharedCache::in_use)
+    }
+
+    /// Stops gracefully: the shared cache's pending writes end (each within its timeout) and its
+    /// connections close; afterwards lookups go on without Redis. Without a shared cache there
+    /// is nothing to wait for. Dropping the last clone closes the connections too, without
+    /// waiting for the writes.
+    pub async fn shutdown(&self) {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = self.inner.rights.shared() {
+            shared.shutdown().await;
+        }
     }
 
     /// Reads the credential from request headers and authenticates it; `Ok(None)` when there

@@ -11,6 +11,8 @@ use reqwest::Url;
 use crate::clock::Clock;
 use crate::keys::{KeySet, KeySetError};
 use crate::secret::{ApiKey, JwtSecret};
+#[cfg(feature = "redis")]
+use crate::shared_cache::{RedisCache, RedisCacheError};
 
 /// A Frontegg API gateway region: the typed alternative to [`ConfigBuilder::gateway_url`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,10 +97,10 @@ pub enum ConfigError {
     #[error("the client id and the API key go together: set both FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY, or neither")]
     IncompleteCredentials,
     /// Something configured needs the vendor credentials: the vendor-configuration key source,
-    /// `resolve_user_roles` or entitlements.
+    /// `resolve_user_roles`, entitlements or the shared cache.
     #[error(
-        "the vendor configuration key source, resolve_user_roles and entitlements need the client id and the API key \
-         (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY)"
+        "the vendor configuration key source, resolve_user_roles, entitlements and the shared cache need the client id \
+         and the API key (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY)"
     )]
     CredentialsRequired,
     /// The algorithm list is empty or names one this library does not verify.
@@ -127,6 +129,10 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The shared cache's settings are unusable.
+    #[cfg(feature = "redis")]
+    #[error("the shared cache cannot be used")]
+    Redis(#[source] RedisCacheError),
 }
 
 /// A validated configuration; cheap to clone. Build it with [`Config::builder`] or [`Config::from_env`].
@@ -172,6 +178,8 @@ pub struct Config {
     pub(crate) sso_counts_as_mfa: bool,
     /// The entitlements store's settings, when entitlements are on.
     pub(crate) entitlements: Option<EntitlementsSettings>,
+    #[cfg(feature = "redis")]
+    pub(crate) redis: Option<RedisCache>,
 }
 
 /// How entitlements are loaded; see [`ConfigBuilder::entitlements`].
@@ -268,6 +276,8 @@ pub struct ConfigBuilder {
     entitlements_first_load_timeout: Option<Duration>,
     max_entitlements_bytes: Option<usize>,
     entitlements_download_timeout: Option<Duration>,
+    #[cfg(feature = "redis")]
+    redis: Option<RedisCache>,
 }
 
 /// Defaults, in one place so that the docs and the code agree.
@@ -303,8 +313,10 @@ pub mod defaults {
 
 impl ConfigBuilder {
     /// A builder filled from the environment: `FRONTEGG_BASE_URL`, `FRONTEGG_CLIENT_ID`,
-    /// `FRONTEGG_API_KEY` and `FRONTEGG_API_GATEWAY_URL` (default: the EU gateway). Unset or empty
-    /// variables are left unset.
+    /// `FRONTEGG_API_KEY` and `FRONTEGG_API_GATEWAY_URL` (default: the EU gateway), and with the
+    /// feature `redis` the shared cache ([`RedisCache::from_env`](crate::RedisCache::from_env):
+    /// `FRONTEGG_REDIS_URL`, ...). Unset or empty variables are left unset. Without the feature,
+    /// a set `FRONTEGG_REDIS_URL` is an error rather than a cache silently not shared.
     pub fn from_env() -> Result<ConfigBuilder, ConfigError> {
         fn var(name: &'static str) -> Result<Option<String>, ConfigError> {
             match std::env::var(name) {
@@ -314,11 +326,20 @@ impl ConfigBuilder {
                 Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::Env { name, reason: "is not valid UTF-8" }),
             }
         }
+        #[cfg(not(feature = "redis"))]
+        if var("FRONTEGG_REDIS_URL")?.is_some() {
+            return Err(ConfigError::Env {
+                name: "FRONTEGG_REDIS_URL",
+                reason: "is set, but frontegg-auth was built without its `redis` feature",
+            });
+        }
         Ok(ConfigBuilder {
             base_url: var("FRONTEGG_BASE_URL")?,
             client_id: var("FRONTEGG_CLIENT_ID")?,
             api_key: var("FRONTEGG_API_KEY")?.map(ApiKey::new),
             gateway_url: var("FRONTEGG_API_GATEWAY_URL")?,
+            #[cfg(feature = "redis")]
+            redis: RedisCache::from_env().map_err(ConfigError::Redis)?,
             ..ConfigBuilder::default()
         })
     }
@@ -523,6 +544,14 @@ impl ConfigBuilder {
         self
     }
 
+    /// Shares access-token and user lookups with the other instances through Redis: see
+    /// [`shared_cache`](crate::shared_cache). Needs the credentials.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, cache: RedisCache) -> Self {
+        self.redis = Some(cache);
+        self
+    }
+
     /// Checks everything and builds.
     pub fn build(self) -> Result<Config, ConfigError> {
         let base_url = self.base_url.as_deref().map(|u| parse_url("the base URL", u)).transpose()?;
@@ -663,6 +692,14 @@ impl ConfigBuilder {
             None
         };
 
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            if api_key.is_none() {
+                return Err(ConfigError::CredentialsRequired);
+            }
+            redis.check().map_err(ConfigError::Redis)?;
+        }
+
         Ok(Config {
             base_url,
             gateway_url,
@@ -690,6 +727,8 @@ impl ConfigBuilder {
             clock: self.clock.unwrap_or_default(),
             sso_counts_as_mfa: self.sso_counts_as_mfa.unwrap_or(true),
             entitlements,
+            #[cfg(feature = "redis")]
+            redis: self.redis,
         })
     }
 }

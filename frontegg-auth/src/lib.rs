@@ -48,6 +48,9 @@ mod secret; // secrets with a redacted Debug
 mod wildcard; // the wildcard permission rule
 mod clock; // where "now" comes from
 mod keys; // JWKS and PEM into a key set, with every rule a key must pass
+mod lookup; // what a rights lookup asks and answers
+#[cfg(feature = "redis")]
+pub mod shared_cache; // lookups shared by a fleet through Redis
 pub mod config; // the configuration, checked once (static keys with `keys`)
 mod refresh; // a shared, single-flight value (key set, vendor token)
 pub mod api; // transport, vendor token, gateway client, management API
@@ -58,7 +61,7 @@ mod identity; // the verified caller
 mod error; // why a caller is refused
 mod credential; // the credential of a request's headers
 mod verify; // signature and claims into an identity
-mod rights; // access-token and user lookups, cached
+mod rights; // access-token and user lookups, cached in process and shared
 pub mod requirement; // requirements and their verdicts
 pub mod markers; // requirements as types
 pub mod refusal; // every answer with its HTTP form
@@ -88,3 +91,5 @@ pub use keys::{KeySetError, SkippedKey};
 pub use refusal::Refusal;
 pub use requirement::Requirement;
 pub use secret::{ApiKey, JwtSecret, TokenString};
+#[cfg(feature = "redis")]
+pub use shared_cache::{RedisCache, RedisCacheError, RedisHmacKey};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
+use moka::Expiry;
 use moka::future::Cache;
 use serde::Deserialize;
 
@@ -16,37 +17,60 @@ use crate::api::gateway::{ApiRequest, Gateway};
 use crate::api::transport::{Answer, error_messages, status_error};
 use crate::error::{AuthError, WrongTokenType};
 use crate::identity::{Identity, TokenType};
+use crate::lookup::{AccessKind, Question, Verdict};
+#[cfg(feature = "redis")]
+use crate::shared_cache::{Read, SharedCache};
 
 /// The rights resolver's own settings.
 pub(crate) struct RightsSettings {
     pub(crate) ttl: Duration,
     pub(crate) capacity: u64,
     pub(crate) resolve_user_roles: bool,
+    #[cfg(feature = "redis")]
+    pub(crate) shared: Option<SharedCache>,
+}
+
+/// A verdict in the instance's own cache, and how long it stays there.
+struct Cached {
+    verdict: Verdict,
+    lifetime: Duration,
+}
+
+/// Each entry lives its own lifetime: the TTL, or less when it came through the shared cache.
+struct ByLifetime;
+
+impl Expiry<Question, Arc<Cached>> for ByLifetime {
+    fn expire_after_create(&self, _: &Question, cached: &Arc<Cached>, _: std::time::Instant) -> Option<Duration> {
+        Some(cached.lifetime)
+    }
 }
 
 /// Resolves the rights that a token does not carry itself.
 pub(crate) struct Rights {
     gateway: Gateway,
     resolve_user_roles: bool,
-    access_tokens: Cache<(AccessKind, String), Arc<Verdict>>,
-    users: Cache<(String, Option<String>), Arc<Verdict>>,
+    ttl: Duration,
+    cache: Cache<Question, Arc<Cached>>,
+    #[cfg(feature = "redis")]
+    shared: Option<SharedCache>,
 }
 
 impl Rights {
     pub(crate) fn new(settings: RightsSettings, gateway: Gateway) -> Rights {
-        fn cache<K, V>(settings: &RightsSettings) -> Cache<K, V>
-        where
-            K: std::hash::Hash + Eq + Send + Sync + 'static,
-            V: Clone + Send + Sync + 'static,
-        {
-            Cache::builder().max_capacity(settings.capacity).time_to_live(settings.ttl).build()
-        }
         Rights {
-            access_tokens: cache(&settings),
-            users: cache(&settings),
+            cache: Cache::builder().max_capacity(settings.capacity).expire_after(ByLifetime).build(),
             resolve_user_roles: settings.resolve_user_roles,
+            ttl: settings.ttl,
+            #[cfg(feature = "redis")]
+            shared: settings.shared,
             gateway,
         }
+    }
+
+    /// The shared cache, when one is configured.
+    #[cfg(feature = "redis")]
+    pub(crate) fn shared(&self) -> Option<&SharedCache> {
+        self.shared.as_ref()
     }
 
     /// Replaces placeholder rights with the ones Frontegg holds, where the token type needs it.
@@ -64,16 +88,8 @@ impl Rights {
         if !self.gateway.has_credentials() {
             return Err(AuthError::WrongTokenType(WrongTokenType::AccessTokensNotAccepted));
         }
-        let key = (kind, identity.sub().to_owned());
-        let gateway = self.gateway.clone();
-        let sub = identity.sub().to_owned();
-        // moka runs one lookup per key and caches only `Ok`: network failures are never a verdict.
-        let verdict = self
-            .access_tokens
-            .try_get_with(key, async move { access_token(&gateway, kind, &sub).await.map(Arc::new) })
-            .await
-            .map_err(unavailable("access token"))?;
-        match verdict.as_ref() {
+        let question = Question::AccessToken { kind, id: identity.sub().to_owned() };
+        match &self.verdict(question, "access token").await?.verdict {
             Verdict::Refused => Err(AuthError::Revoked),
             Verdict::Rights { tenant_id, roles, permissions } => {
                 // A lookup that names another tenant than the token is not this token's.
@@ -90,20 +106,60 @@ impl Rights {
         let Some(user_id) = identity.user_id().map(str::to_owned) else {
             return Ok(identity);
         };
-        let tenant = identity.tenant_id().map(str::to_owned);
-        let gateway = self.gateway.clone();
-        let verdict = self
-            .users
-            .try_get_with((user_id.clone(), tenant.clone()), async move {
-                user(&gateway, &user_id, tenant.as_deref()).await.map(Arc::new)
-            })
-            .await
-            .map_err(unavailable("user"))?;
-        match verdict.as_ref() {
+        let question = Question::User { id: user_id, tenant: identity.tenant_id().map(str::to_owned) };
+        match &self.verdict(question, "user").await?.verdict {
             Verdict::Refused => Err(AuthError::Revoked),
             Verdict::Rights { roles, permissions, .. } => Ok(identity.with_rights(roles.clone(), permissions.clone())),
         }
     }
+
+    /// The verdict on `question`: from this instance's cache, else the shared cache, else the API.
+    /// moka runs one lookup per question and caches only `Ok`: network failures are never a
+    /// verdict.
+    async fn verdict(&self, question: Question, what: &'static str) -> Result<Arc<Cached>, AuthError> {
+        let lookup = look_up(
+            self.gateway.clone(),
+            #[cfg(feature = "redis")]
+            self.shared.clone(),
+            self.ttl,
+            question.clone(),
+        );
+        self.cache.try_get_with(question, lookup).await.map_err(unavailable(what))
+    }
+}
+
+/// One lookup through the levels below the instance's cache.
+async fn look_up(
+    gateway: Gateway,
+    #[cfg(feature = "redis")] shared: Option<SharedCache>,
+    ttl: Duration,
+    question: Question,
+) -> Result<Arc<Cached>, ApiError> {
+    #[cfg(feature = "redis")]
+    let shared = match shared {
+        Some(shared) => match shared.read(&question).await {
+            Read::Hit { verdict, remaining } => {
+                // Never kept longer here than in Redis: a change there reaches this instance
+                // within the first-level TTL.
+                return Ok(Arc::new(Cached { verdict, lifetime: remaining.min(shared.first_level_ttl()) }));
+            }
+            Read::Miss => Some(shared),
+            Read::Unavailable => None,
+        },
+        None => None,
+    };
+    let verdict = match &question {
+        Question::AccessToken { kind, id } => access_token(&gateway, *kind, id).await?,
+        Question::User { id, tenant } => user(&gateway, id, tenant.as_deref()).await?,
+    };
+    // While Redis is out of use, the instance keeps what it looked up for the whole TTL, as
+    // without a shared cache: an outage must not multiply the calls to Frontegg.
+    #[cfg(feature = "redis")]
+    if let Some(shared) = shared {
+        shared.write(&question, &verdict);
+        return Ok(Arc::new(Cached { verdict, lifetime: shared.first_level_ttl() }));
+    }
+    Ok(Arc::new(Cached { verdict, lifetime: ttl }))
 }
 
 /// A lookup that failed (network, 5xx, garbage, 429): logged, answered 503, never cached.
@@ -112,22 +168,6 @@ fn unavailable(what: &'static str) -> impl Fn(Arc<ApiError>) -> AuthError {
         tracing::warn!(error = %e, lookup = what, "lookup failed");
         AuthError::ApiUnavailable(e.as_ref().clone())
     }
-}
-
-/// What Frontegg says about an access token or a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Verdict {
-    /// Active, with these rights.
-    Rights { tenant_id: Option<String>, roles: Vec<String>, permissions: Vec<String> },
-    /// Revoked, unknown, or access tokens are disabled: the caller is not authenticated.
-    Refused,
-}
-
-/// Which kind of access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum AccessKind {
-    Tenant,
-    User,
 }
 
 #[derive(Deserialize)]

@@ -45,6 +45,8 @@ macro_rules! secret {
         }
     };
 }
+#[cfg_attr(not(feature = "redis"), allow(unused_imports))] // used by the shared cache
+pub(crate) use secret;
 
 secret! {
     /// A Frontegg environment API key (`FRONTEGG_API_KEY`), the secret half of the vendor credentials.

@@ -7,6 +7,8 @@
 mod emulator;
 mod keys;
 mod mint;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 pub use emulator::{AccessToken, Behaviour, Emulator, Endpoint, Surface};
 pub use mint::TokenBuilder;
