@@ -130,6 +130,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         common::print_demo(emulator, &format!("http://{addr}"));
     }
     println!("listening on http://{addr}");
-    server(auth, listener)?.await?;
+    server(auth.clone(), listener)?.await?;
+    // Pending writes to the shared cache end before the process does.
+    auth.shutdown().await;
     Ok(())
 }

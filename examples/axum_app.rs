@@ -113,6 +113,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         common::print_demo(emulator, &format!("http://{addr}"));
     }
     println!("listening on http://{addr}");
-    serve(auth, listener).await?;
+    serve(auth.clone(), listener).await?;
+    // Pending writes to the shared cache end before the process does.
+    auth.shutdown().await;
     Ok(())
 }

@@ -32,7 +32,14 @@ impl Drop for Running {
 fn launch(name: &str, env: &[(&str, &str)]) -> Running {
     let mut command = Command::new(example(name));
     command.env("BIND_ADDR", "127.0.0.1:0").env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null());
-    for var in ["FRONTEGG_BASE_URL", "FRONTEGG_CLIENT_ID", "FRONTEGG_API_KEY", "FRONTEGG_API_GATEWAY_URL"] {
+    for var in [
+        "FRONTEGG_BASE_URL",
+        "FRONTEGG_CLIENT_ID",
+        "FRONTEGG_API_KEY",
+        "FRONTEGG_API_GATEWAY_URL",
+        "FRONTEGG_REDIS_URL",
+        "FRONTEGG_REDIS_HMAC_KEY",
+    ] {
         command.env_remove(var);
     }
     for (k, v) in env {
@@ -167,6 +174,53 @@ async fn axum_app_serves_when_frontegg_is_unreachable() {
 #[tokio::test]
 async fn actix_app_serves_when_frontegg_is_unreachable() {
     serves_within_ten_seconds_when_frontegg_is_unreachable("actix_app").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_apps_share_lookups_through_redis_and_serve_through_its_outage() {
+    use frontegg_auth::TokenType;
+    use frontegg_auth::testing::redis::RedisServer;
+    use frontegg_auth::testing::{Emulator, Endpoint};
+
+    let emulator = Emulator::start().await;
+    let mut redis = RedisServer::start();
+    let (url, key, redis_url) = (emulator.url().to_owned(), emulator.api_key().expose().to_owned(), redis.url());
+    let env = [
+        ("FRONTEGG_BASE_URL", url.as_str()),
+        ("FRONTEGG_API_GATEWAY_URL", url.as_str()),
+        ("FRONTEGG_CLIENT_ID", emulator.client_id()),
+        ("FRONTEGG_API_KEY", key.as_str()),
+        ("FRONTEGG_REDIS_URL", redis_url.as_str()),
+        ("FRONTEGG_REDIS_HMAC_KEY", "the fleet's HMAC key, thirty-two bytes or more"),
+    ];
+    let (axum, actix) = (launch("axum_app", &env), launch("actix_app", &env));
+    let bases = [until_listening(&axum, Duration::from_secs(30)).1, until_listening(&actix, Duration::from_secs(30)).1];
+    let http = reqwest::Client::new();
+    let get = |base: &str, token: &str| http.get(format!("{base}/reports")).header("x-api-key", token).send();
+
+    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    assert_eq!(get(&bases[0], &access.token).await.unwrap().status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while redis.dump().is_empty() {
+        assert!(Instant::now() < deadline, "the axum app wrote nothing to Redis");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for i in 0..100 {
+        assert_eq!(get(&bases[i % 2], &access.token).await.unwrap().status(), 200);
+    }
+    assert_eq!(emulator.calls(Endpoint::AccessTokenLookup), 1, "one lookup for both apps");
+
+    // Redis gone: nothing is refused, nothing waits long; lookups go to Frontegg.
+    redis.kill();
+    let tokens: Vec<String> = (0..5)
+        .map(|_| emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]).token)
+        .collect();
+    for i in 0..100 {
+        let began = Instant::now();
+        assert_eq!(get(&bases[i % 2], &tokens[i % 5]).await.unwrap().status(), 200);
+        assert!(began.elapsed() < Duration::from_secs(1), "request {i} took {:?}", began.elapsed());
+    }
+    assert!(emulator.calls(Endpoint::AccessTokenLookup) >= 1 + 5);
 }
 
 #[test]

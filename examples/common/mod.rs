@@ -26,7 +26,8 @@ pub fn init_tracing() {
 /// The authenticator: from the `FRONTEGG_*` variables when any is set, else against an
 /// embedded emulator (returned too: it must live as long as the app). Entitlements are loaded
 /// whenever credentials are set (the emulator has them), polled every
-/// `FRONTEGG_ENTITLEMENTS_POLL_SECS` seconds (default 30).
+/// `FRONTEGG_ENTITLEMENTS_POLL_SECS` seconds (default 30). `FRONTEGG_REDIS_URL` (both modes)
+/// shares access-token lookups with the other instances through Redis.
 pub async fn authenticator() -> Result<(Authenticator, Option<Emulator>), Box<dyn std::error::Error>> {
     let configured = ["FRONTEGG_BASE_URL", "FRONTEGG_CLIENT_ID", "FRONTEGG_API_KEY", "FRONTEGG_API_GATEWAY_URL"]
         .iter()
@@ -41,13 +42,19 @@ pub async fn authenticator() -> Result<(Authenticator, Option<Emulator>), Box<dy
         builder.entitlements(credentials).entitlements_poll_interval(poll)
     };
     if configured {
+        // Reads FRONTEGG_REDIS_URL (and FRONTEGG_REDIS_HMAC_KEY) too.
         let builder = frontegg_auth::ConfigBuilder::from_env()?;
         let credentials = std::env::var("FRONTEGG_API_KEY").is_ok_and(|v| !v.trim().is_empty());
         return Ok((Authenticator::new(with_entitlements(builder, credentials).build()?)?, None));
     }
     let emulator = Emulator::start().await;
     eprintln!("No FRONTEGG_* variable is set: using the embedded Frontegg emulator at {}", emulator.url());
-    let auth = Authenticator::new(with_entitlements(emulator.config(), true).build()?)?;
+    let mut builder = with_entitlements(emulator.config(), true);
+    if let Some(redis) = frontegg_auth::RedisCache::from_env()? {
+        eprintln!("Sharing access-token lookups through FRONTEGG_REDIS_URL");
+        builder = builder.redis(redis);
+    }
+    let auth = Authenticator::new(builder.build()?)?;
     Ok((auth, Some(emulator)))
 }
 

@@ -80,7 +80,8 @@ impl std::fmt::Debug for Authenticator {
 
 impl Authenticator {
     /// Builds the authenticator. Nothing is fetched yet: keys load on the first request or on
-    /// [`ready`](Self::ready).
+    /// [`ready`](Self::ready). With a shared cache, its connection starts opening in the
+    /// background when this runs inside a Tokio runtime (else on `ready` or the first lookup).
     pub fn new(config: Config) -> Result<Authenticator, ConfigError> {
         // jsonwebtoken needs one crypto provider; another crate in the graph may enable a second
         // backend, which would leave the choice ambiguous (and panic): choose explicitly.
@@ -130,6 +131,10 @@ impl Authenticator {
             },
             gateway.clone(),
         );
+        #[cfg(feature = "redis")]
+        if let Some(shared) = rights.shared() {
+            shared.warm_up();
+        }
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 verifier: Verifier::new(&config, keys.clone(), entitlements.clone()),
@@ -172,6 +177,10 @@ impl Authenticator {
     /// `Err(AuthError::EntitlementsUnavailable)` when the snapshot could not; the authenticator
     /// keeps trying in the background and on later requests.
     pub async fn ready(&self, timeout: Duration) -> Result<(), AuthError> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = self.inner.rights.shared() {
+            shared.warm_up();
+        }
         if self.is_ready() {
             return Ok(());
         }

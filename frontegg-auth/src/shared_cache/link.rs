@@ -124,9 +124,13 @@ impl Link {
         self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts opening the connection in the background, unless that is under way. The task
-    /// holds no strong reference: dropping the cache ends it.
-    fn open(self: &Arc<Self>) {
+    /// Starts opening the connection in the background, unless it is open, that is under way,
+    /// or there is no Tokio runtime here. The task holds no strong reference: dropping the cache
+    /// ends it.
+    pub(crate) fn open(self: &Arc<Self>) {
+        if self.lock().is_some() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
         if self.connecting.swap(true, Ordering::AcqRel) {
             return;
         }

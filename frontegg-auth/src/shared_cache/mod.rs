@@ -328,3 +328,43 @@ impl RedisCache {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_passwords_never_shown() {
+        let cache = RedisCache::new("rediss://user:hunter2-secret@redis.internal:6380/3").unwrap();
+        let shown = format!("{cache:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("redis.internal:6380/3"), "{shown}");
+        assert!(cache.nodes[0].is_tls());
+        for bad in ["http://redis:6379", "redis://", "not a url", "redis://host/db"] {
+            assert!(RedisCache::new(bad).is_err(), "{bad}");
+        }
+        assert!(matches!(RedisCache::cluster(Vec::<String>::new()), Err(RedisCacheError::NoNodes)));
+        let cluster = RedisCache::cluster(["redis://a:7000", "redis://b:7001"]).unwrap();
+        assert!(cluster.cluster && cluster.nodes.len() == 2);
+    }
+
+    #[test]
+    fn settings_out_of_range_are_refused() {
+        let cache = || RedisCache::new("redis://127.0.0.1").unwrap();
+        assert!(matches!(cache().hmac_key("short"), Err(RedisCacheError::ShortHmacKey)));
+        let keyed = cache().hmac_key("k".repeat(32)).unwrap();
+        assert!(!format!("{keyed:?}").contains("kkkk"));
+        assert!(cache().check().is_ok());
+        assert!(cache().timeout(Duration::ZERO).check().is_err());
+        assert!(cache().timeout(Duration::from_secs(6)).check().is_err());
+        assert!(cache().first_level_ttl(Duration::ZERO).check().is_err());
+        assert!(cache().breaker(0, Duration::from_secs(1)).check().is_err());
+        assert!(cache().breaker(3, Duration::ZERO).check().is_err());
+        let builder = || crate::Config::builder().base_url("https://app.example.com");
+        let without_credentials = builder().redis(cache()).build();
+        assert!(matches!(without_credentials, Err(crate::ConfigError::CredentialsRequired)));
+        let out_of_range = builder().credentials("id", "key").redis(cache().timeout(Duration::ZERO)).build();
+        assert!(matches!(out_of_range, Err(crate::ConfigError::Redis(_))));
+        assert!(builder().credentials("id", "key").redis(cache()).build().is_ok());
+    }
+}

@@ -61,6 +61,14 @@ impl SharedCache {
         })
     }
 
+    /// Starts opening the connection, without waiting for it, so that the first lookups find
+    /// it open.
+    pub(crate) fn warm_up(&self) {
+        if !self.inner.closed.load(Ordering::Acquire) {
+            self.inner.link.open();
+        }
+    }
+
     /// How long an instance keeps an answer itself while Redis is in use.
     pub(crate) fn first_level_ttl(&self) -> Duration {
         self.inner.first_level_ttl
