@@ -2,8 +2,14 @@
 //! scenarios, and every figure is a ratio against a baseline measured in the same run: the app's
 //! own unauthenticated `/health` route, on the same server, through the same client.
 //!
-//! `cargo bench --bench load` (`LOAD_SECONDS`, default 3, and `LOAD_CONCURRENCY`, default 32).
+//! `cargo bench --bench load` (`LOAD_SECONDS`, default 3, `LOAD_CONCURRENCY`, default 32, and
+//! `LOAD_PARTS`, default `axum,actix,fleet`).
 //! Loops are bounded in time and count, and only loopback addresses are used.
+//!
+//! The fleet part runs two instances of the axum app with many access tokens, without and with
+//! the shared cache (a real `redis-server` on loopback), and counts the lookups that reach
+//! Frontegg; then it measures what a Redis round trip adds to a request whose first level
+//! missed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +32,25 @@ struct Scenario {
     expect: u16,
 }
 
+impl Scenario {
+    fn one(&self) -> Many<'_> {
+        Many {
+            path: self.path,
+            name: self.header.as_ref().map(|h| h.0),
+            values: self.header.iter().map(|h| h.1.clone()).collect(),
+            expect: self.expect,
+        }
+    }
+}
+
+/// Requests spread over several credentials (one header name, many values), in turn.
+struct Many<'a> {
+    path: &'a str,
+    name: Option<&'static str>,
+    values: Vec<String>,
+    expect: u16,
+}
+
 struct Outcome {
     requests: usize,
     per_second: f64,
@@ -34,23 +59,31 @@ struct Outcome {
 }
 
 async fn drive(base: &str, scenario: &Scenario, seconds: f64, concurrency: usize) -> Outcome {
+    drive_many(&[base.to_owned()], &scenario.one(), seconds, concurrency).await
+}
+
+/// Drives `scenario` against `bases` in turn, each worker starting at its own credential.
+async fn drive_many(bases: &[String], scenario: &Many<'_>, seconds: f64, concurrency: usize) -> Outcome {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let deadline = started + Duration::from_secs_f64(seconds);
     let per_worker = MAX_REQUESTS_PER_SCENARIO / concurrency;
+    let urls: Arc<Vec<String>> = Arc::new(bases.iter().map(|b| format!("{b}{}", scenario.path)).collect());
+    let values = Arc::new(scenario.values.clone());
     let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (client, stop) = (client.clone(), stop.clone());
-            let url = format!("{base}{}", scenario.path);
-            let header = scenario.header.clone();
-            let expect = scenario.expect;
+        .map(|worker| {
+            let (client, stop, urls, values) = (client.clone(), stop.clone(), urls.clone(), values.clone());
+            let (name, expect) = (scenario.name, scenario.expect);
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
+                let mut turn = worker;
                 while Instant::now() < deadline && !stop.load(Ordering::Relaxed) && latencies.len() < per_worker {
-                    let mut request = client.get(&url);
-                    if let Some((name, value)) = &header {
-                        request = request.header(*name, value);
+                    turn += 1;
+                    let url = &urls[turn % urls.len()];
+                    let mut request = client.get(url);
+                    if let Some(name) = name {
+                        request = request.header(name, &values[(turn / urls.len()) % values.len()]);
                     }
                     let sent = Instant::now();
                     let response = request.send().await.expect("loopback request");
@@ -132,6 +165,68 @@ async fn run_app<A: AppUnderTest>(name: &str, seconds: f64, concurrency: usize) 
     );
 }
 
+/// Two instances of the axum app, with or without one Redis, driven with many access tokens.
+async fn run_fleet(seconds: f64, concurrency: usize) {
+    use frontegg_auth::testing::redis::RedisServer;
+    use frontegg_auth::{Authenticator, RedisCache};
+
+    let redis = RedisServer::start();
+    let redis_url = redis.url();
+    let tokens = 500;
+    // A short TTL, so that lookups keep happening during the run.
+    let ttl = Duration::from_secs(2);
+    println!("\nfleet: two axum_app instances, {tokens} access tokens in turn, TTL {ttl:?}, {concurrency} clients");
+    println!(
+        "{:<52} {:>9} {:>10} {:>9} {:>9} {:>9} {:>8}",
+        "setup", "requests", "req/s", "ratio", "p50", "p99", "lookups"
+    );
+    let mut reference = None;
+    let dead = {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("redis://{}", closed.local_addr().unwrap())
+    };
+    let setups: [(&str, Option<(&str, Duration)>); 4] = [
+        ("each instance on its own", None),
+        ("shared cache (first level 1 s)", Some((&redis_url, Duration::from_secs(1)))),
+        ("shared cache, first level 1 ms (Redis each time)", Some((&redis_url, Duration::from_millis(1)))),
+        ("shared cache configured, Redis down", Some((&dead, Duration::from_secs(1)))),
+    ];
+    // Twice, interleaved: on a small machine the order of runs matters as much as the setup.
+    for (name, shared) in setups.iter().chain(setups.iter()).copied() {
+        let emulator = Emulator::start().await;
+        let instance = || {
+            let mut config = emulator.config().access_token_ttl(ttl);
+            if let Some((url, first_level)) = shared {
+                config = config.redis(RedisCache::new(url).unwrap().first_level_ttl(first_level));
+            }
+            Authenticator::new(config.build().unwrap()).unwrap()
+        };
+        let (a, _a) = Axum::start(instance()).await;
+        let (b, _b) = Axum::start(instance()).await;
+        let values: Vec<String> = (0..tokens)
+            .map(|_| emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]).token)
+            .collect();
+        let scenario = Many { path: "/reports", name: Some("x-api-key"), values, expect: 200 };
+        let bases = [a, b];
+        drive_many(&bases, &scenario, (seconds / 6.0).min(0.5), concurrency).await;
+        emulator.reset_calls();
+        let outcome = drive_many(&bases, &scenario, seconds, concurrency).await;
+        let lookups = emulator.calls(Endpoint::AccessTokenLookup);
+        let reference = *reference.get_or_insert(outcome.per_second);
+        println!(
+            "{:<52} {:>9} {:>10.0} {:>8.2}x {:>9?} {:>9?} {:>8}",
+            name,
+            outcome.requests,
+            outcome.per_second,
+            outcome.per_second / reference,
+            outcome.p50,
+            outcome.p99,
+            lookups
+        );
+        redis.cli(&["FLUSHALL"]);
+    }
+}
+
 fn main() {
     let seconds: f64 =
         std::env::var("LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0f64).clamp(0.2, 60.0);
@@ -141,7 +236,16 @@ fn main() {
     let seconds = if std::env::args().any(|a| a == "--bench") { seconds } else { 0.2 };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        run_app::<Axum>("axum_app", seconds, concurrency).await;
-        run_app::<Actix>("actix_app", seconds, concurrency).await;
+        let parts = std::env::var("LOAD_PARTS").unwrap_or_else(|_| "axum,actix,fleet".to_owned());
+        let parts: Vec<&str> = parts.split(',').map(str::trim).collect();
+        if parts.contains(&"axum") {
+            run_app::<Axum>("axum_app", seconds, concurrency).await;
+        }
+        if parts.contains(&"actix") {
+            run_app::<Actix>("actix_app", seconds, concurrency).await;
+        }
+        if parts.contains(&"fleet") {
+            run_fleet(seconds, concurrency).await;
+        }
     });
 }

@@ -299,7 +299,7 @@ pub mod defaults {
     pub const MAX_JWKS_BYTES: usize = 256 * 1024;
     /// How long an access-token lookup is trusted (the official SDKs' value).
     pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(10);
-    /// Entries in each lookup cache.
+    /// Entries in the lookup cache (access tokens and users together) and remembered tokens.
     pub const CACHE_CAPACITY: u64 = 10_000;
     /// Retries of an API call on timeouts, connection errors, 5xx and 429.
     pub const API_RETRIES: u32 = 2;

@@ -15,6 +15,7 @@
 //!   [table of answers](refusal#answers));
 //! - [`AuthenticationLayer`] and [`RequirementLayer`]: tower middleware;
 //! - [`api::FronteggClient`]: the permission-model management API;
+//! - `shared_cache` (feature `redis`): lookups shared by a fleet through Redis;
 //! - `testing` (feature `testing`): a Frontegg emulator on 127.0.0.1 and token minting.
 //!
 //! ```no_run
