@@ -475,3 +475,60 @@ async fn shutdown_writes_what_is_pending_and_dropping_closes_the_connections() {
     drop(dropped);
     wait_for(|| redis.connected_clients() == baseline).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acl_user_a_password_and_a_database_number_are_used() {
+    let emulator = Emulator::start().await;
+    // A user that may touch only our keys; the default user stays open for redis-cli.
+    let redis = RedisServer::start_with(&["--user", "cache", "on", ">s3cret-pass", "~frontegg-rs:*", "+@all"], false);
+    let url = |password: &str| format!("redis://cache:{password}@127.0.0.1:{}/3", redis.port());
+    let cache = |password: &str| {
+        RedisCache::new(&url(password))
+            .unwrap()
+            .timeout(Duration::from_secs(1))
+            .first_level_ttl(Duration::from_millis(50))
+    };
+    let (a, b) = (
+        instance(&emulator, cache("s3cret-pass"), Duration::from_secs(60)),
+        instance(&emulator, cache("s3cret-pass"), Duration::from_secs(60)),
+    );
+    assert_shared(&emulator, &a, &b, 3).await;
+    assert_eq!(redis.cli(&["-n", "3", "DBSIZE"]), "3", "written to database 3");
+    assert_eq!(redis.cli(&["DBSIZE"]), "0", "nothing in database 0");
+    assert!(format!("{:?}", cache("s3cret-pass")).contains("<redacted>"));
+    assert!(!format!("{:?}", cache("s3cret-pass")).contains("s3cret"));
+
+    // A wrong password: no connection, nothing written, nothing refused.
+    let wrong = instance(&emulator, cache("wrong"), Duration::from_secs(60));
+    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    for _ in 0..5 {
+        authenticate(&wrong, &access.token).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(redis.cli(&["-n", "3", "DBSIZE"]), "3");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_answering_garbage_refuses_nothing() {
+    let emulator = Emulator::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 1024];
+                while let Ok(n) = socket.read(&mut buffer).await {
+                    if n == 0 || socket.write_all(b"?garbage\r\n$-7\r\n:x\r\n").await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let auth =
+        instance(&emulator, RedisCache::new(&format!("redis://127.0.0.1:{port}")).unwrap(), Duration::from_millis(200));
+    let tokens = short_lived_tokens(&emulator, 4);
+    all_pass(&[&auth], &tokens, Duration::from_secs(1)).await;
+    assert!(!auth.shared_cache_in_use());
+}

@@ -131,13 +131,15 @@ impl RedisUrl {
 
 impl fmt::Debug for RedisUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut shown = self.0.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("<redacted>"));
-        }
-        shown.set_query(None);
-        shown.set_fragment(None);
-        f.write_str(shown.as_str())
+        let url = &self.0;
+        let password = if url.password().is_some() { ":<redacted>" } else { "" };
+        let user = match (url.username(), password) {
+            ("", "") => String::new(),
+            (user, password) => format!("{user}{password}@"),
+        };
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+        write!(f, "{}://{user}{host}{port}{}", url.scheme(), url.path())
     }
 }
 
