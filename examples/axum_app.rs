@@ -95,9 +95,9 @@ async fn tenant_reports(Path(tenant_id): Path<String>, _: Require<ReadReports>) 
 #[allow(dead_code)]
 type AdminOrOwner = Require<AnyOf<(Admin, Owner)>>;
 
-/// Serves `app` on a bound listener until the process is interrupted.
+/// Serves `app` on a bound listener until the process is interrupted or terminated.
 pub async fn serve(auth: Authenticator, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, app(auth)).with_graceful_shutdown(async { drop(tokio::signal::ctrl_c().await) }).await
+    axum::serve(listener, app(auth)).with_graceful_shutdown(common::stop_requested()).await
 }
 
 #[tokio::main]

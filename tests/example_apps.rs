@@ -223,6 +223,27 @@ async fn both_apps_share_lookups_through_redis_and_serve_through_its_outage() {
     assert_eq!(emulator.calls(Endpoint::AccessTokenLookup), 1 + 2 * 5, "each app looks each new token up itself");
 }
 
+/// SIGTERM (what an orchestrator sends) stops each app gracefully: exit status 0, within 5 s.
+#[tokio::test]
+async fn both_apps_stop_gracefully_on_sigterm() {
+    for name in ["axum_app", "actix_app"] {
+        let mut app = launch(name, &[]);
+        let (_, base) = until_listening(&app, Duration::from_secs(30));
+        assert_eq!(reqwest::get(format!("{base}/health")).await.unwrap().status(), 200);
+        let pid = app.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(status) = app.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "{name} still runs 5 s after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(status.success(), "{name} exited with {status}");
+    }
+}
+
 #[test]
 fn manage_permissions_succeeds_offline() {
     let mut command = Command::new(example("manage_permissions"));

@@ -58,6 +58,25 @@ pub async fn authenticator() -> Result<(Authenticator, Option<Emulator>), Box<dy
     Ok((auth, Some(emulator)))
 }
 
+/// Resolves on Ctrl-C or, on Unix, SIGTERM (what an orchestrator sends): the start of a
+/// graceful stop.
+#[allow(dead_code)] // each binary uses what it needs
+pub async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return drop(tokio::signal::ctrl_c().await),
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    drop(tokio::signal::ctrl_c().await);
+}
+
 /// Waits for the signing keys, at most 10 s: the app serves either way (answering 503 until
 /// Frontegg can be reached).
 pub async fn wait_for_keys(auth: &Authenticator) {

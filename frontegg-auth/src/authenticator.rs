@@ -111,14 +111,10 @@ impl Authenticator {
         });
         #[cfg(feature = "redis")]
         let shared = match (&config.redis, &config.client_id) {
-            (Some(redis), Some(client_id)) => {
-                // redis-rs builds its TLS configuration with the process's rustls provider.
-                let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-                Some(
-                    crate::shared_cache::SharedCache::new(redis, client_id, config.access_token_ttl)
-                        .map_err(ConfigError::Redis)?,
-                )
-            }
+            (Some(redis), Some(client_id)) => Some(
+                crate::shared_cache::SharedCache::new(redis, client_id, config.access_token_ttl)
+                    .map_err(ConfigError::Redis)?,
+            ),
             _ => None,
         };
         let rights = Rights::new(

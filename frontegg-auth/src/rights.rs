@@ -152,12 +152,15 @@ async fn look_up(
         Question::AccessToken { kind, id } => access_token(&gateway, *kind, id).await?,
         Question::User { id, tenant } => user(&gateway, id, tenant.as_deref()).await?,
     };
-    // While Redis is out of use, the instance keeps what it looked up for the whole TTL, as
-    // without a shared cache: an outage must not multiply the calls to Frontegg.
+    // While Redis is out of use, or refuses writes, the instance keeps what it looked up for
+    // the whole TTL, as without a shared cache: an outage must not multiply the calls to
+    // Frontegg.
     #[cfg(feature = "redis")]
     if let Some(shared) = shared {
         shared.write(&question, &verdict);
-        return Ok(Arc::new(Cached { verdict, lifetime: shared.first_level_ttl() }));
+        if !shared.writes_failing() {
+            return Ok(Arc::new(Cached { verdict, lifetime: shared.first_level_ttl() }));
+        }
     }
     Ok(Arc::new(Cached { verdict, lifetime: ttl }))
 }

@@ -182,7 +182,7 @@ async fn redis_killed_then_restarted_refuses_nothing_and_is_used_again() {
     eprintln!("{n} requests while Redis was down");
 
     redis.restart();
-    let took = shared_again(&emulator, &a, &b, Duration::from_secs(10)).await;
+    let took = shared_again(&emulator, &a, &b, Duration::from_secs(5)).await;
     eprintln!("shared again {took:?} after the restart");
 }
 
@@ -203,7 +203,7 @@ async fn redis_frozen_then_resumed_refuses_nothing_and_is_used_again() {
     assert!(!a.shared_cache_in_use(), "the breaker opened");
 
     redis.resume();
-    let took = shared_again(&emulator, &a, &b, Duration::from_secs(10)).await;
+    let took = shared_again(&emulator, &a, &b, Duration::from_secs(5)).await;
     eprintln!("shared again {took:?} after the resume");
 }
 
@@ -233,6 +233,7 @@ async fn planted_values_are_never_a_grant_nor_an_error_and_are_replaced() {
     let emulator = Emulator::start().await;
     let redis = RedisServer::start();
     let ttl = Duration::from_secs(30);
+    // A first level of 1 ms: each request below reads Redis.
     let plain = instance(&emulator, patient(&redis.url()).first_level_ttl(Duration::from_millis(1)), ttl);
     let tagged = instance(
         &emulator,
@@ -254,6 +255,7 @@ async fn planted_values_are_never_a_grant_nor_an_error_and_are_replaced() {
     authenticate(&plain, &admin.token).await.unwrap();
     wait_for_keys(&redis, 1).await;
     let admin_value = redis.cli(&["GET", &key_of(&emulator, &admin.id)]);
+    tokio::time::sleep(Duration::from_millis(5)).await;
     let plants: Vec<(&str, Vec<String>)> = vec![
         ("garbage", vec!["SET".into(), victim_key.clone(), "\u{1}not json".into(), "PX".into(), "20000".into()]),
         ("another key's value", vec!["SET".into(), victim_key.clone(), admin_value, "PX".into(), "20000".into()]),
@@ -266,19 +268,37 @@ async fn planted_values_are_never_a_grant_nor_an_error_and_are_replaced() {
         // 300 KiB: beyond what is read back.
         ("oversized", vec!["SETRANGE".into(), victim_key.clone(), (300 * 1024).to_string(), "x".into()]),
     ];
-    for (what, command) in &plants {
-        redis.cli(&["DEL", &victim_key]);
-        let args: Vec<&str> = command.iter().map(String::as_str).collect();
-        redis.cli(&args);
-        if *what == "oversized" {
-            redis.cli(&["PEXPIRE", &victim_key, "20000"]);
-        }
-        for auth in [&plain, &tagged] {
+    // The tagged instance first, then the plain one: each must ignore the plant, answer the
+    // token's real rights, and replace the plant with its own value.
+    for (auth, tagged_values) in [(&tagged, true), (&plain, false)] {
+        for (what, command) in &plants {
+            // Let earlier background writes land before planting.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            redis.cli(&["DEL", &victim_key]);
+            let args: Vec<&str> = command.iter().map(String::as_str).collect();
+            redis.cli(&args);
+            if *what == "oversized" {
+                redis.cli(&["PEXPIRE", &victim_key, "20000"]);
+            }
             let identity = authenticate(auth, &victim.token).await.unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(identity.permissions(), ["reports.read"], "{what}");
             assert!(identity.roles().is_empty(), "{what}");
+            wait_for(|| {
+                let value = redis.cli(&["GET", &victim_key]);
+                value.starts_with("mac1.") == tagged_values
+                    && value.contains("reports.read")
+                    && !value.contains("admin")
+            })
+            .await;
         }
     }
+    // A validly tagged value of another key means nothing under this one.
+    authenticate(&tagged, &admin.token).await.unwrap();
+    wait_for(|| redis.cli(&["GET", &key_of(&emulator, &admin.id)]).starts_with("mac1.")).await;
+    let admin_tagged = redis.cli(&["GET", &key_of(&emulator, &admin.id)]);
+    redis.cli(&["SET", &victim_key, &admin_tagged, "PX", "20000"]);
+    let identity = authenticate(&tagged, &victim.token).await.unwrap();
+    assert_eq!(identity.permissions(), ["reports.read"]);
 
     // Without a tag, or with a bad one, a grant means nothing to the instance that checks tags.
     let untagged = grant(&victim.id);
@@ -430,9 +450,10 @@ async fn rediss_with_a_private_ca_shares_lookups() {
 
     // Without the CA the server is not trusted: no connection, lookups go direct, nothing fails.
     let untrusting = instance(&emulator, RedisCache::new(&redis.tls_url()).unwrap(), Duration::from_secs(60));
-    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
-    authenticate(&untrusting, &access.token).await.unwrap();
-    assert!(!redis.dump().iter().any(|(k, _)| k.ends_with(&access.id)), "written over an untrusted connection");
+    for token in short_lived_tokens(&emulator, 4) {
+        authenticate(&untrusting, &token).await.unwrap();
+    }
+    assert!(!untrusting.shared_cache_in_use(), "an untrusted server is not used");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -531,4 +552,71 @@ async fn a_server_answering_garbage_refuses_nothing() {
     let tokens = short_lived_tokens(&emulator, 4);
     all_pass(&[&auth], &tokens, Duration::from_secs(1)).await;
     assert!(!auth.shared_cache_in_use());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_read_from_redis_lives_no_longer_here_than_there() {
+    let emulator = Emulator::start().await;
+    let redis = RedisServer::start();
+    // A first level of 5 s; the planted verdict has 300 ms left in Redis.
+    let auth =
+        instance(&emulator, patient(&redis.url()).first_level_ttl(Duration::from_secs(5)), Duration::from_secs(10));
+    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    let refused = format!(r#"{{"v":1,"kind":"tenant_access_token","id":"{}","verdict":"refused"}}"#, access.id);
+    redis.cli(&["SET", &key_of(&emulator, &access.id), &refused, "PX", "300"]);
+    assert!(matches!(authenticate(&auth, &access.token).await, Err(AuthError::Revoked)), "read from Redis");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Gone from Redis, so gone from the first level: looked up, active.
+    authenticate(&auth, &access.token).await.unwrap();
+    assert_eq!(emulator.calls(Endpoint::AccessTokenLookup), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_refuses_writes_does_not_multiply_lookups() {
+    let emulator = Emulator::start().await;
+    // A user that may read but not write.
+    let redis = RedisServer::start_with(&["--user", "reader", "on", ">pw-reader-only", "~*", "+@all", "-set"], false);
+    let url = format!("redis://reader:pw-reader-only@127.0.0.1:{}", redis.port());
+    let auth = instance(
+        &emulator,
+        RedisCache::new(&url).unwrap().timeout(Duration::from_secs(1)).first_level_ttl(Duration::from_millis(50)),
+        Duration::from_secs(30),
+    );
+    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    authenticate(&auth, &access.token).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The first lookup's write is refused after the answer went out: that entry lives one first
+    // level, the next lookup's for the whole TTL. Twenty first-level lifetimes later: 2 lookups,
+    // not 21.
+    for _ in 0..20 {
+        authenticate(&auth, &access.token).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    assert_eq!(emulator.calls(Endpoint::AccessTokenLookup), 2);
+    assert!(redis.dump().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_password_fixed_later_is_used_again() {
+    let emulator = Emulator::start().await;
+    let redis = RedisServer::start_with(&["--user", "cache", "on", ">old-password", "~*", "+@all"], false);
+    let cache = || {
+        let url = format!("redis://cache:new-password@127.0.0.1:{}", redis.port());
+        // One failure opens the breaker: this test is about what comes after.
+        RedisCache::new(&url)
+            .unwrap()
+            .timeout(Duration::from_millis(200))
+            .first_level_ttl(Duration::from_millis(50))
+            .breaker(1, Duration::from_millis(500))
+    };
+    // A short TTL, so that lookups keep asking Redis.
+    let ttl = Duration::from_millis(300);
+    let (a, b) = (instance(&emulator, cache(), ttl), instance(&emulator, cache(), ttl));
+    all_pass(&[&a, &b], &short_lived_tokens(&emulator, 4), Duration::from_millis(500)).await;
+    assert!(redis.dump().is_empty(), "WRONGPASS: nothing written");
+    assert!(!a.shared_cache_in_use() && !b.shared_cache_in_use(), "WRONGPASS: not in use");
+    // The operator fixes the password: a fresh connection is opened, and sharing resumes.
+    redis.cli(&["ACL", "SETUSER", "cache", "resetpass", ">new-password"]);
+    let took = shared_again(&emulator, &a, &b, Duration::from_secs(5)).await;
+    eprintln!("shared again {took:?} after the password was fixed");
 }

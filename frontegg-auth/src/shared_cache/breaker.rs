@@ -1,6 +1,7 @@
 //! The breaker: after a few consecutive failures, Redis is left alone for a pause, then one call
-//! probes it. Each call holds a [`Permit`] that must say how it went; a permit dropped without a
-//! word (its request was cancelled) counts as a failure, so a probe can never be lost.
+//! probes it. Each call holds a [`Permit`] that says how it went. A probe dropped without a word
+//! (its request was cancelled) counts as a failure, so a probe can never be lost; any other
+//! permit dropped so counts as nothing, so clients that hang up cannot open the breaker.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -29,10 +30,10 @@ impl Breaker {
     pub(crate) fn admit(&self) -> Option<Permit<'_>> {
         let mut state = self.lock();
         match *state {
-            State::Closed { .. } => Some(Permit { breaker: self, done: false }),
+            State::Closed { .. } => Some(Permit { breaker: self, done: false, probe: false }),
             State::Open { until } if Instant::now() >= until => {
                 *state = State::Probing;
-                Some(Permit { breaker: self, done: false })
+                Some(Permit { breaker: self, done: false, probe: true })
             }
             State::Open { .. } | State::Probing => None,
         }
@@ -51,20 +52,26 @@ impl Breaker {
         *state = State::Closed { failures: 0 };
     }
 
-    fn failed(&self) {
+    /// Records a failure; `true` when it put Redis out of use (or kept it so).
+    fn failed(&self) -> bool {
         let mut state = self.lock();
-        let open = State::Open { until: Instant::now() + self.pause };
-        *state = match *state {
+        let now = Instant::now();
+        // A pause too long to add means "for as long as this process lives".
+        let open =
+            State::Open { until: now.checked_add(self.pause).unwrap_or(now + Duration::from_secs(86_400 * 365)) };
+        let (next, opened) = match *state {
             State::Closed { failures } if failures + 1 >= self.failures => {
                 tracing::warn!(
-                    pause_ms = self.pause.as_millis() as u64,
+                    pause_ms = u64::try_from(self.pause.as_millis()).unwrap_or(u64::MAX),
                     "the shared cache is failing: going on without Redis, probing it again after the pause"
                 );
-                open
+                (open, true)
             }
-            State::Closed { failures } => State::Closed { failures: failures + 1 },
-            State::Probing | State::Open { .. } => open,
+            State::Closed { failures } => (State::Closed { failures: failures + 1 }, false),
+            State::Probing | State::Open { .. } => (open, true),
         };
+        *state = next;
+        opened
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -78,6 +85,7 @@ impl Breaker {
 pub(crate) struct Permit<'a> {
     breaker: &'a Breaker,
     done: bool,
+    probe: bool,
 }
 
 impl Permit<'_> {
@@ -86,15 +94,16 @@ impl Permit<'_> {
         self.breaker.succeeded();
     }
 
-    pub(crate) fn failed(mut self) {
+    /// Reports a failure; `true` when Redis is now out of use.
+    pub(crate) fn failed(mut self) -> bool {
         self.done = true;
-        self.breaker.failed();
+        self.breaker.failed()
     }
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if !self.done {
+        if !self.done && self.probe {
             self.breaker.failed();
         }
     }
@@ -133,5 +142,16 @@ mod tests {
         assert!(breaker.admit().is_none());
         tokio::time::advance(Duration::from_secs(2)).await;
         assert!(breaker.admit().is_some());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_calls_do_not_open_it_and_an_endless_pause_does_not_panic() {
+        let breaker = Breaker::new(1, Duration::MAX);
+        for _ in 0..10 {
+            drop(breaker.admit().unwrap());
+        }
+        assert!(breaker.is_closed());
+        assert!(breaker.admit().unwrap().failed());
+        assert!(breaker.admit().is_none());
     }
 }

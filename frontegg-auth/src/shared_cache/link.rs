@@ -52,13 +52,25 @@ pub(crate) enum Fault {
 pub(crate) struct Link {
     client: Client,
     timeout: Duration,
-    current: Mutex<Option<Connection>>,
+    current: Mutex<Current>,
     connecting: AtomicBool,
     connected: Notify,
 }
 
+/// The connection, if open, and whether the link is closed for good (a shutdown).
+#[derive(Default)]
+struct Current {
+    connection: Option<Connection>,
+    closed: bool,
+}
+
 impl Link {
     pub(crate) fn new(settings: &RedisCache) -> RedisResult<Arc<Link>> {
+        if settings.nodes.iter().any(super::RedisUrl::is_tls) {
+            // redis-rs builds its TLS configuration with the process's default rustls provider;
+            // choose the one this crate already carries, unless the application chose one.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        }
         let certificates = settings
             .root_certificate
             .clone()
@@ -84,7 +96,7 @@ impl Link {
         Ok(Arc::new(Link {
             client,
             timeout: settings.timeout,
-            current: Mutex::new(None),
+            current: Mutex::new(Current::default()),
             connecting: AtomicBool::new(false),
             connected: Notify::new(),
         }))
@@ -111,16 +123,27 @@ impl Link {
         connection.run(pipe).await.map_err(Fault::Redis)
     }
 
-    /// Drops the connection: it closes once the calls still holding it end.
+    /// Drops the connection for good: it closes once the calls still holding it end, and no
+    /// other opens.
     pub(crate) fn close(&self) {
-        self.lock().take();
+        let mut current = self.lock();
+        current.closed = true;
+        current.connection = None;
+    }
+
+    /// Drops the connection so that the next call opens a new one: for failures that redis-rs's
+    /// manager would keep answering (a refused password, a refused `SELECT`, a protocol error),
+    /// since it reconnects by itself only after I/O errors.
+    pub(crate) fn reset(&self) {
+        self.lock().connection = None;
     }
 
     fn connection(&self) -> Option<Connection> {
-        self.lock().clone()
+        self.lock().connection.clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Current> {
+        // A plain value, valid whatever a panicking holder left in it.
         self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -128,10 +151,19 @@ impl Link {
     /// or there is no Tokio runtime here. The task holds no strong reference: dropping the cache
     /// ends it.
     pub(crate) fn open(self: &Arc<Self>) {
-        if self.lock().is_some() || tokio::runtime::Handle::try_current().is_err() {
+        let wanted = |link: &Link| {
+            let current = link.lock();
+            current.connection.is_none() && !current.closed
+        };
+        if !wanted(self) || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
         if self.connecting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // Another task may have opened it between the check and the swap.
+        if !wanted(self) {
+            self.connecting.store(false, Ordering::Release);
             return;
         }
         let weak: Weak<Link> = Arc::downgrade(self);
@@ -142,8 +174,11 @@ impl Link {
             let Some(link) = weak.upgrade() else { return };
             match opened {
                 Ok(Ok(connection)) => {
-                    *link.lock() = Some(connection);
-                    tracing::debug!("connected to the shared cache");
+                    let mut current = link.lock();
+                    if !current.closed {
+                        current.connection = Some(connection);
+                        tracing::debug!("connected to the shared cache");
+                    }
                 }
                 Ok(Err(e)) => tracing::debug!(error = %e, "cannot connect to the shared cache"),
                 Err(_) => tracing::debug!("connecting to the shared cache timed out"),

@@ -41,12 +41,19 @@
 //!
 //! Redis down, slow or answering garbage refuses no request: the instance uses its own cache and
 //! asks Frontegg directly, as without the feature, and keeps what it looked up for the whole
-//! TTL while Redis is out of use. After [`RedisCache::breaker`] consecutive failures (3) it stops
-//! asking Redis for a pause (1 s), then lets one request probe it; the first success puts Redis
-//! back in use. The connection is opened in the background: Redis down at start delays nothing.
-//! Dropping the last clone of the [`Authenticator`](crate::Authenticator) closes the
-//! connections; [`Authenticator::shutdown`](crate::Authenticator::shutdown) also waits for the
-//! pending writes.
+//! TTL while Redis is out of use or refuses writes (an outage must not multiply the calls to
+//! Frontegg). After [`RedisCache::breaker`] consecutive failures (3) it stops asking Redis for a
+//! pause (1 s), then lets one request probe it; the first success puts Redis back in use. A
+//! connection that failed otherwise than by I/O (a refused password, say) is dropped and opened
+//! anew by the next probe.
+//!
+//! The connection opens in the background, from the moment the
+//! [`Authenticator`](crate::Authenticator) is built inside a Tokio runtime: nothing waits for
+//! it at start. A request that finds it still opening waits for it at most the timeout; with
+//! Redis down at start, that is the first few requests' lookups, until the breaker opens.
+//! Dropping the last clone of the authenticator closes the connections;
+//! [`Authenticator::shutdown`](crate::Authenticator::shutdown) also waits for the pending
+//! writes, and no connection opens after it.
 
 mod breaker;
 mod link;
@@ -79,6 +86,10 @@ pub enum RedisCacheError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// redis-rs refused the settings (an unreadable CA certificate, for instance); the kind of
+    /// its error.
+    #[error("redis-rs cannot use these settings ({0})")]
+    Client(String),
     /// An environment variable holds something unusable.
     #[error("environment variable {name}: {reason}")]
     Env {
@@ -220,6 +231,9 @@ impl RedisCache {
         if nodes.is_empty() {
             return Err(RedisCacheError::NoNodes);
         }
+        if nodes.iter().any(|n| !n.0.path().trim_start_matches('/').is_empty()) {
+            return Err(RedisCacheError::InvalidUrl("a Redis Cluster has no database number"));
+        }
         Ok(RedisCache::with_nodes(nodes, true))
     }
 
@@ -321,10 +335,11 @@ impl RedisCache {
         if self.first_level_ttl.is_zero() {
             return Err(RedisCacheError::OutOfRange { what: "the first-level TTL", reason: "must be more than zero" });
         }
-        if self.breaker_failures == 0 || self.breaker_pause.is_zero() {
+        if self.breaker_failures == 0 || self.breaker_pause.is_zero() || self.breaker_pause > Duration::from_secs(3600)
+        {
             return Err(RedisCacheError::OutOfRange {
                 what: "the Redis breaker",
-                reason: "needs at least one failure and a pause above zero",
+                reason: "needs at least one failure and a pause above zero and at most an hour",
             });
         }
         Ok(())
@@ -362,6 +377,8 @@ mod tests {
         assert!(cache().first_level_ttl(Duration::ZERO).check().is_err());
         assert!(cache().breaker(0, Duration::from_secs(1)).check().is_err());
         assert!(cache().breaker(3, Duration::ZERO).check().is_err());
+        assert!(cache().breaker(3, Duration::MAX).check().is_err());
+        assert!(RedisCache::cluster(["redis://a:7000/1"]).is_err());
         let builder = || crate::Config::builder().base_url("https://app.example.com");
         let without_credentials = builder().redis(cache()).build();
         assert!(matches!(without_credentials, Err(crate::ConfigError::CredentialsRequired)));

@@ -93,6 +93,17 @@ pub(crate) enum Unusable {
     OtherKey,
 }
 
+impl Unusable {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Unusable::TooLarge => "the value is too large",
+            Unusable::BadTag => "the value has no valid HMAC tag",
+            Unusable::Garbage => "the value does not parse",
+            Unusable::OtherKey => "the value belongs to another key",
+        }
+    }
+}
+
 fn signed_message(key: &str, json: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(key.len() + 1 + json.len());
     message.extend_from_slice(key.as_bytes());
