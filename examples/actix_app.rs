@@ -25,6 +25,12 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg
             // Anyone, whatever they send.
             .route("/health", get().to(HttpResponse::Ok))
+            .route(
+                "/metrics",
+                get().to(|| async {
+                    HttpResponse::Ok().content_type(common::METRICS_CONTENT_TYPE).body(common::metrics().render())
+                }),
+            )
             // A credential is optional here, but one that is sent must be valid.
             .service(web::resource("/optional").wrap(authenticate_optional(auth.clone())).route(get().to(optional)))
             // Every route below needs a valid credential; each states what more it needs.
@@ -121,6 +127,8 @@ pub fn server(auth: Authenticator, listener: std::net::TcpListener) -> std::io::
 #[allow(dead_code)] // the conformance suite includes this file as a module
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     common::init_tracing();
+    // Before anything is recorded: the library's metrics go to it from the start.
+    common::metrics();
     let (auth, emulator) = common::authenticator().await?;
     common::wait_for_keys(&auth).await;
 

@@ -27,7 +27,10 @@ role!(Owner = "owner");
 /// The routes of ../shared/example-apps.md.
 pub fn app(auth: Authenticator) -> Router {
     // Anyone, whatever they send.
-    let public = Router::new().route("/health", get(|| async { StatusCode::OK }));
+    let public = Router::new().route("/health", get(|| async { StatusCode::OK })).route(
+        "/metrics",
+        get(|| async { ([(axum::http::header::CONTENT_TYPE, common::METRICS_CONTENT_TYPE)], common::metrics().render()) }),
+    );
 
     // A credential is optional here, but one that is sent must be valid.
     let optional = Router::new().route("/optional", get(optional)).layer(authenticate_optional(auth.clone()));
@@ -104,6 +107,8 @@ pub async fn serve(auth: Authenticator, listener: tokio::net::TcpListener) -> st
 #[allow(dead_code)] // the conformance suite includes this file as a module
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     common::init_tracing();
+    // Before anything is recorded: the library's metrics go to it from the start.
+    common::metrics();
     let (auth, emulator) = common::authenticator().await?;
     common::wait_for_keys(&auth).await;
 

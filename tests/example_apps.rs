@@ -223,6 +223,70 @@ async fn both_apps_share_lookups_through_redis_and_serve_through_its_outage() {
     assert_eq!(emulator.calls(Endpoint::AccessTokenLookup), 1 + 2 * 5, "each app looks each new token up itself");
 }
 
+/// `GET /metrics`: Prometheus text, series and their values (comment lines left out).
+async fn scrape(base: &str) -> (String, std::collections::BTreeMap<String, f64>) {
+    let response = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = response.text().await.unwrap();
+    let series = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.rsplit_once(' ').map(|(k, v)| (k.to_owned(), v.parse().unwrap_or(f64::NAN))))
+        .collect();
+    (text, series)
+}
+
+async fn metrics_count_requests_and_hold_no_id(name: &str) {
+    let app = launch(name, &[]);
+    let (lines, base) = until_listening(&app, Duration::from_secs(30));
+    let commands = parse(&lines);
+    let reader = commands.iter().find(|c| c.what == "A user with reports.read").expect("the reader's command");
+    let (_, before) = scrape(&base).await;
+    let http = reqwest::Client::new();
+    let reports = format!("{base}/reports");
+    for _ in 0..3 {
+        let mut request = http.get(&reader.url);
+        for (k, v) in &reader.headers {
+            request = request.header(k, v);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 200);
+    }
+    for _ in 0..2 {
+        assert_eq!(http.get(&reports).send().await.unwrap().status(), 401);
+    }
+    assert_eq!(http.get(&reports).bearer_auth("a.b.c").send().await.unwrap().status(), 401);
+    let writer_only = http.post(&reports).header("authorization", reader.headers[0].1.as_str()).send();
+    assert_eq!(writer_only.await.unwrap().status(), 403);
+
+    let (text, after) = scrape(&base).await;
+    let grew = |series: &str| after.get(series).copied().unwrap_or(0.0) - before.get(series).copied().unwrap_or(0.0);
+    assert_eq!(grew(r#"frontegg_verifications_total{outcome="ok"}"#), 4.0, "{name}: {text}");
+    assert_eq!(grew(r#"frontegg_verifications_total{outcome="missing"}"#), 2.0, "{name}");
+    assert_eq!(grew(r#"frontegg_verifications_total{outcome="malformed"}"#), 1.0, "{name}");
+    assert_eq!(grew(r#"frontegg_authorization_denials_total{kind="permission"}"#), 1.0, "{name}");
+    assert_eq!(grew(r#"frontegg_verified_token_cache_total{result="hit"}"#), 3.0, "{name}");
+    assert_eq!(grew(r#"frontegg_verified_token_cache_total{result="miss"}"#), 1.0, "{name}");
+    assert!(after[r#"frontegg_key_fetches_total{outcome="ok",reason="start"}"#] >= 1.0, "{name}");
+    assert!(after["frontegg_key_set_last_success_timestamp_seconds"] > 1.7e9, "{name}");
+    // No token, id, tenant or URL anywhere in the text.
+    let token = reader.headers[0].1.trim_start_matches("Bearer ");
+    for secret in [token, "tenant-1", "user-1", "emulator-client-id", "127.0.0.1", "eyJ"] {
+        assert!(!text.contains(secret), "{name}: /metrics holds {secret}");
+    }
+}
+
+#[tokio::test]
+async fn axum_app_metrics_count_requests_and_hold_no_id() {
+    metrics_count_requests_and_hold_no_id("axum_app").await;
+}
+
+#[tokio::test]
+async fn actix_app_metrics_count_requests_and_hold_no_id() {
+    metrics_count_requests_and_hold_no_id("actix_app").await;
+}
+
 /// SIGTERM (what an orchestrator sends) stops each app gracefully: exit status 0, within 5 s.
 #[tokio::test]
 async fn both_apps_stop_gracefully_on_sigterm() {

@@ -11,6 +11,30 @@ pub fn bind_addr() -> String {
     std::env::var("BIND_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned())
 }
 
+/// The content type of Prometheus's text format.
+#[allow(dead_code)] // each binary uses what it needs
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The process's Prometheus recorder, installed on first use (the library records through the
+/// `metrics` facade; the application chooses the exporter). `GET /metrics` renders it.
+#[allow(dead_code)] // each binary uses what it needs
+pub fn metrics() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        // Calls to Frontegg take milliseconds to seconds.
+        let buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full("frontegg_upstream_request_duration_seconds".into()), &buckets)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        // Another recorder already installed (a test harness): this handle then renders nothing.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -123,10 +123,18 @@ impl Admission {
         let auth = self.auth.clone();
         let mode = self.mode;
         async move {
-            match credential? {
+            // A credential that cannot be read, or none where one is required, is an
+            // authentication too (`authenticate` counts the others).
+            let refused = |e: AuthError| {
+                if let Some(label) = e.verification() {
+                    crate::telemetry::verification(label);
+                }
+                Refusal::from(e)
+            };
+            match credential.map_err(refused)? {
                 Some(credential) => Ok(Caller::Identified(auth.authenticate(&credential).await?)),
                 None if preflight || mode == Mode::Optional => Ok(Caller::Anonymous),
-                None => Err(AuthError::MissingCredential.into()),
+                None => Err(refused(AuthError::MissingCredential)),
             }
         }
     }

@@ -234,6 +234,14 @@ impl Authenticator {
         };
         let span = tracing::Span::current();
         match &outcome {
+            Ok(_) => crate::telemetry::verification(crate::telemetry::Verification::Ok),
+            Err(e) => {
+                if let Some(label) = e.verification() {
+                    crate::telemetry::verification(label);
+                }
+            }
+        }
+        match &outcome {
             Ok(identity) => {
                 span.record("token_type", identity.token_type().as_str());
                 span.record("sub", identity.sub());

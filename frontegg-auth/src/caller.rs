@@ -63,7 +63,11 @@ impl Caller {
     /// ([`AuthError::EntitlementsUnavailable`]). It never waits: see [`checked`](Self::checked).
     pub fn check(&self, requirement: &Requirement) -> Result<&Identity, AuthError> {
         let identity = self.identified()?;
-        identity.satisfies(requirement)?;
+        identity.satisfies(requirement).map_err(AuthError::from).inspect_err(|e| {
+            if let Some(kind) = e.denial() {
+                crate::telemetry::denial(kind);
+            }
+        })?;
         Ok(identity)
     }
 

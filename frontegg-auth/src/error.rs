@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::api::ApiError;
 use crate::entitlements::Justification;
 use crate::key_cache::KeyError;
+use crate::telemetry::{Denial, Verification};
 
 /// Why a credential or a caller was refused. Each variant has one HTTP answer: see the [table of
 /// answers](crate::refusal#answers).
@@ -91,6 +92,48 @@ impl AuthError {
 
 /// A refusal that only a step-up can lift becomes [`AuthError::StepUpRequired`] (401); any other
 /// becomes [`AuthError::Forbidden`] (403).
+impl AuthError {
+    /// The outcome label of a refused authentication; `None` for refusals of authorization.
+    pub(crate) fn verification(&self) -> Option<Verification> {
+        Some(match self {
+            AuthError::MissingCredential => Verification::Missing,
+            AuthError::Malformed(_) => Verification::Malformed,
+            AuthError::TooLarge => Verification::TooLarge,
+            AuthError::AlgorithmNotAllowed => Verification::AlgorithmNotAllowed,
+            AuthError::UnknownKey => Verification::UnknownKid,
+            AuthError::InvalidSignature => Verification::BadSignature,
+            AuthError::Expired => Verification::Expired,
+            AuthError::NotYetValid => Verification::NotYetValid,
+            AuthError::InvalidIssuer => Verification::WrongIssuer,
+            AuthError::InvalidAudience => Verification::WrongAudience,
+            AuthError::InvalidClaims(_) => Verification::InvalidClaims,
+            AuthError::WrongTokenType(_) => Verification::WrongTokenType,
+            AuthError::Revoked => Verification::Revoked,
+            AuthError::KeysUnavailable(_) => Verification::KeysUnavailable,
+            AuthError::ApiUnavailable(_) => Verification::ApiUnavailable,
+            AuthError::EntitlementsUnavailable => Verification::EntitlementsUnavailable,
+            AuthError::Forbidden(_) | AuthError::StepUpRequired(_) => return None,
+        })
+    }
+
+    /// The kind label of a refused requirement; `None` for other refusals.
+    pub(crate) fn denial(&self) -> Option<Denial> {
+        match self {
+            AuthError::StepUpRequired(_) => Some(Denial::StepUp),
+            AuthError::Forbidden(denied) => Some(if denied.justification.is_some() {
+                Denial::Entitlement
+            } else if denied.tenant {
+                Denial::Tenant
+            } else if denied.permissions.is_empty() && !denied.roles.is_empty() {
+                Denial::Role
+            } else {
+                Denial::Permission
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl From<Denied> for AuthError {
     fn from(denied: Denied) -> Self {
         if denied.unavailable {

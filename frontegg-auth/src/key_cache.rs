@@ -8,6 +8,7 @@
 //! Only a refetch that an unknown `kid` caused starts the cooldown: a key rotated just after the
 //! start-up fetch or a background refresh is accepted on its first token.
 
+use crate::telemetry::{self, Endpoint, KeyFetch};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -63,6 +64,16 @@ pub(crate) enum FetchReason {
     UnknownKid,
     /// The background schedule.
     Refresh,
+}
+
+impl FetchReason {
+    fn metric(self) -> KeyFetch {
+        match self {
+            FetchReason::Start => KeyFetch::Start,
+            FetchReason::UnknownKid => KeyFetch::UnknownKid,
+            FetchReason::Refresh => KeyFetch::Refresh,
+        }
+    }
 }
 
 /// The key cache's own settings.
@@ -200,7 +211,11 @@ impl KeyCache {
                     Ok(fetched) => fetched,
                     Err(_) => Err(KeyError::Deadline(LOAD_DEADLINE)),
                 }
-                .inspect_err(|e| tracing::warn!(error = %e, ?reason, "signing keys could not be loaded"))?;
+                .inspect_err(|e| {
+                    telemetry::key_fetch(reason.metric(), false);
+                    tracing::warn!(error = %e, ?reason, "signing keys could not be loaded");
+                })?;
+                telemetry::key_fetch(reason.metric(), true);
                 this.schedule(fetched.max_age);
                 if reason == FetchReason::UnknownKid
                     && let Ok(mut at) = this.unknown_kid_refetched.lock()
@@ -262,7 +277,8 @@ impl KeyCache {
                 let transport = self.gateway.transport();
                 // The JWKS is public: no vendor token, and idempotent, so retried like any read.
                 let build = || transport.http().get(url).header(http::header::ACCEPT, "application/json");
-                let answer = transport.send(build, Resend::Allowed, max_bytes).await.map_err(KeyError::Fetch)?;
+                let answer =
+                    transport.send(Endpoint::Jwks, build, Resend::Allowed, max_bytes).await.map_err(KeyError::Fetch)?;
                 if !answer.status.is_success() {
                     return Err(KeyError::Status(answer.status.as_u16()));
                 }
@@ -280,7 +296,8 @@ impl KeyCache {
                     jwt_algorithm: Option<String>,
                 }
                 let url = self.gateway.url("/identity/resources/configurations/v1", &[]).map_err(KeyError::Fetch)?;
-                let request = ApiRequest::new(http::Method::GET, url).max_bytes(max_bytes);
+                let request =
+                    ApiRequest::new(http::Method::GET, url).max_bytes(max_bytes).endpoint(Endpoint::VendorConfiguration);
                 let answer = self.gateway.call(request).await.map_err(KeyError::Fetch)?;
                 if !answer.status.is_success() {
                     return Err(KeyError::Fetch(status_error(answer.status, &answer.body)));

@@ -48,6 +48,7 @@
 mod secret; // secrets with a redacted Debug
 mod wildcard; // the wildcard permission rule
 mod clock; // where "now" comes from
+pub mod telemetry; // the metrics and their one table
 mod keys; // JWKS and PEM into a key set, with every rule a key must pass
 mod lookup; // what a rights lookup asks and answers
 #[cfg(feature = "redis")]

@@ -10,6 +10,16 @@ pub(crate) enum Question {
     User { id: String, tenant: Option<String> },
 }
 
+impl Question {
+    /// The kind of lookup, for metrics.
+    pub(crate) fn metric(&self) -> crate::telemetry::LookupKind {
+        match self {
+            Question::AccessToken { .. } => crate::telemetry::LookupKind::AccessToken,
+            Question::User { .. } => crate::telemetry::LookupKind::User,
+        }
+    }
+}
+
 /// Which kind of access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum AccessKind {

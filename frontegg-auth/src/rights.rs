@@ -18,6 +18,7 @@ use crate::api::transport::{Answer, error_messages, status_error};
 use crate::error::{AuthError, WrongTokenType};
 use crate::identity::{Identity, TokenType};
 use crate::lookup::{AccessKind, Question, Verdict};
+use crate::telemetry::{self, Endpoint, Level, LookupResult};
 #[cfg(feature = "redis")]
 use crate::shared_cache::{Read, SharedCache};
 
@@ -117,6 +118,12 @@ impl Rights {
     /// moka runs one lookup per question and caches only `Ok`: network failures are never a
     /// verdict.
     async fn verdict(&self, question: Question, what: &'static str) -> Result<Arc<Cached>, AuthError> {
+        let kind = question.metric();
+        if let Some(cached) = self.cache.get(&question).await {
+            telemetry::lookup(kind, Level::Local, LookupResult::Hit);
+            return Ok(cached);
+        }
+        telemetry::lookup(kind, Level::Local, LookupResult::Miss);
         let lookup = look_up(
             self.gateway.clone(),
             #[cfg(feature = "redis")]
@@ -135,23 +142,34 @@ async fn look_up(
     ttl: Duration,
     question: Question,
 ) -> Result<Arc<Cached>, ApiError> {
+    let kind = question.metric();
     #[cfg(feature = "redis")]
     let shared = match shared {
         Some(shared) => match shared.read(&question).await {
             Read::Hit { verdict, remaining } => {
+                telemetry::lookup(kind, Level::Shared, LookupResult::Hit);
                 // Never kept longer here than in Redis: a change there reaches this instance
                 // within the first-level TTL.
                 return Ok(Arc::new(Cached { verdict, lifetime: remaining.min(shared.first_level_ttl()) }));
             }
-            Read::Miss => Some(shared),
-            Read::Unavailable => None,
+            Read::Miss => {
+                telemetry::lookup(kind, Level::Shared, LookupResult::Miss);
+                Some(shared)
+            }
+            Read::Unavailable => {
+                telemetry::lookup(kind, Level::Shared, LookupResult::Error);
+                None
+            }
         },
         None => None,
     };
     let verdict = match &question {
-        Question::AccessToken { kind, id } => access_token(&gateway, *kind, id).await?,
-        Question::User { id, tenant } => user(&gateway, id, tenant.as_deref()).await?,
+        Question::AccessToken { kind, id } => access_token(&gateway, *kind, id).await,
+        Question::User { id, tenant } => user(&gateway, id, tenant.as_deref()).await,
     };
+    let result = if verdict.is_ok() { LookupResult::Hit } else { LookupResult::Error };
+    telemetry::lookup(kind, Level::Upstream, result);
+    let verdict = verdict?;
     // While Redis is out of use, or refuses writes, the instance keeps what it looked up for
     // the whole TTL, as without a shared cache: an outage must not multiply the calls to
     // Frontegg.
@@ -194,7 +212,8 @@ async fn access_token(gateway: &Gateway, kind: AccessKind, id: &str) -> Result<V
     let Ok(url) = gateway.url(&format!("/identity/resources/vendor-only/{owner}/access-tokens/v1"), &[id]) else {
         return Ok(Verdict::Refused);
     };
-    let Answer { status, body, .. } = gateway.call(ApiRequest::new(Method::GET, url)).await?;
+    let Answer { status, body, .. } =
+        gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::AccessTokenLookup)).await?;
     if status.is_success() {
         let token: AccessToken = serde_json::from_slice(&body).map_err(ApiError::decode)?;
         return Ok(Verdict::Rights { tenant_id: token.tenant_id, roles: token.roles, permissions: token.permissions });
@@ -242,7 +261,8 @@ async fn user(gateway: &Gateway, user_id: &str, tenant_id: Option<&str>) -> Resu
     let Ok(url) = gateway.url("/identity/resources/vendor-only/users/v1", &[user_id]) else {
         return Ok(Verdict::Refused);
     };
-    let Answer { status, body, .. } = gateway.call(ApiRequest::new(Method::GET, url)).await?;
+    let Answer { status, body, .. } =
+        gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::UserLookup)).await?;
     if status == StatusCode::NOT_FOUND {
         return Ok(Verdict::Refused);
     }

@@ -149,8 +149,9 @@ impl Verifier {
         if token.len() > self.max_bytes {
             return None;
         }
-        let hit = cache.get(token).await?;
-        hit.key_set.is_none_or(|id| self.keys.is_current(id)).then_some(hit.identity)
+        let hit = cache.get(token).await.filter(|hit| hit.key_set.is_none_or(|id| self.keys.is_current(id)));
+        crate::telemetry::verified_token_cache(hit.is_some());
+        hit.map(|hit| hit.identity)
     }
 
     /// Remembers a verification for at most [`REMEMBERED_TTL`], never past `exp` plus the leeway.

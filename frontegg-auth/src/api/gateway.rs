@@ -1,5 +1,6 @@
 //! The gateway client: calls to Frontegg's API gateway with the vendor token, over the transport.
 
+use crate::telemetry::Endpoint;
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use reqwest::Url;
@@ -84,7 +85,7 @@ impl Gateway {
                 }
                 builder
             };
-            let answer = transport.send(build, resend, request.max_bytes).await?;
+            let answer = transport.send(request.endpoint, build, resend, request.max_bytes).await?;
             if answer.status == StatusCode::UNAUTHORIZED && !replaced {
                 // The vendor token may have been revoked or expired early: replace it once.
                 replaced = true;
@@ -122,11 +123,26 @@ pub(crate) struct ApiRequest<'a> {
     headers: &'a [(&'a str, &'a str)],
     max_bytes: usize,
     timeout: Option<std::time::Duration>,
+    endpoint: Endpoint,
 }
 
 impl<'a> ApiRequest<'a> {
     pub(crate) fn new(method: Method, url: Url) -> Self {
-        ApiRequest { method, url, body: None, headers: &[], max_bytes: MAX_API_BYTES, timeout: None }
+        ApiRequest {
+            method,
+            url,
+            body: None,
+            headers: &[],
+            max_bytes: MAX_API_BYTES,
+            timeout: None,
+            endpoint: Endpoint::Management,
+        }
+    }
+
+    /// The endpoint's fixed name in metrics (default: `management`).
+    pub(crate) fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.endpoint = endpoint;
+        self
     }
 
     pub(crate) fn json(mut self, body: &impl Serialize) -> Result<Self, ApiError> {

@@ -9,6 +9,7 @@ use http::{HeaderMap, StatusCode};
 use reqwest::Url;
 
 use super::error::{ApiError, TransportError};
+use crate::telemetry::{self, Attempt, Endpoint};
 
 /// The longest wait for a rate limit to reset before giving up with [`ApiError::RateLimited`].
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
@@ -96,6 +97,7 @@ impl Transport {
     /// body larger than `max_bytes` is refused unread.
     pub(crate) async fn send(
         &self,
+        endpoint: Endpoint,
         build: impl Fn() -> reqwest::RequestBuilder,
         resend: Resend,
         max_bytes: usize,
@@ -104,8 +106,12 @@ impl Transport {
         let mut attempt = 0;
         loop {
             let last = attempt >= self.inner.retries;
-            let retry_in = match build().send().await {
+            let started = std::time::Instant::now();
+            let sent = build().send().await;
+            let retry_in = match sent {
                 Err(e) => {
+                    let outcome = if e.is_timeout() { Attempt::Timeout } else { Attempt::Error };
+                    telemetry::upstream(endpoint, outcome, started.elapsed());
                     // A connection that never opened carried nothing: safe to retry any call.
                     if last || !(retry_sent || e.is_connect()) {
                         return Err(ApiError::Transport(TransportError::from_reqwest(e)));
@@ -115,7 +121,14 @@ impl Transport {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    let body = match read_capped(response, max_bytes).await {
+                    let body = read_capped(response, max_bytes).await;
+                    let outcome = match &body {
+                        Ok(_) => Attempt::of_status(status),
+                        Err(ApiError::Transport(e)) if e.kind() == super::error::TransportKind::Timeout => Attempt::Timeout,
+                        Err(_) => Attempt::Error,
+                    };
+                    telemetry::upstream(endpoint, outcome, started.elapsed());
+                    let body = match body {
                         Ok(body) => body,
                         Err(e @ ApiError::TooLarge { .. }) => return Err(e),
                         Err(e) if last || !retry_sent => return Err(e),

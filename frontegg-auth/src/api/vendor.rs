@@ -1,5 +1,6 @@
 //! The vendor (environment) token: `POST /auth/vendor`, shared, renewed at 80 % of its lifetime.
 
+use crate::telemetry::Endpoint;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -127,9 +128,16 @@ impl VendorAuth {
         });
     }
 
+    /// A new vendor token, counted in `frontegg_vendor_token_renewals_total`.
+    async fn fetch(&self, transport: &Transport) -> Result<VendorToken, ApiError> {
+        let outcome = self.request(transport).await;
+        crate::telemetry::vendor_token_renewal(outcome.is_ok());
+        outcome
+    }
+
     /// `POST /auth/vendor`, retried on transient failures like every other call.
     #[tracing::instrument(name = "frontegg.vendor_token", skip_all)]
-    async fn fetch(&self, transport: &Transport) -> Result<VendorToken, ApiError> {
+    async fn request(&self, transport: &Transport) -> Result<VendorToken, ApiError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Credentials<'a> {
@@ -147,7 +155,12 @@ impl VendorAuth {
         let sent = Instant::now();
         // Asking for a token twice does no harm: retried even once sent.
         let answer = transport
-            .send(|| transport.http().post(url.clone()).json(&body), Resend::Allowed, MAX_VENDOR_ANSWER_BYTES)
+            .send(
+                Endpoint::VendorToken,
+                || transport.http().post(url.clone()).json(&body),
+                Resend::Allowed,
+                MAX_VENDOR_ANSWER_BYTES,
+            )
             .await?;
         if answer.status == StatusCode::UNAUTHORIZED || answer.status == StatusCode::FORBIDDEN {
             tracing::error!("Frontegg refused the vendor credentials");

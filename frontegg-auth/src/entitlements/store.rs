@@ -3,6 +3,7 @@
 //! when the offset changed. Outages and malformed snapshots keep the last good one; polling never
 //! stops (it backs off after failures).
 
+use crate::telemetry::{self, Endpoint, Poll};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -120,15 +121,26 @@ impl EntitlementsStore {
 
     /// One poll: the offset, then the snapshot if the offset changed.
     async fn poll(self: &Arc<Self>) -> Result<(), EntitlementsError> {
+        let outcome = self.poll_once().await;
+        telemetry::entitlements_poll(match &outcome {
+            Ok(true) => Poll::Changed,
+            Ok(false) => Poll::Unchanged,
+            Err(_) => Poll::Error,
+        });
+        outcome.map(|_| ())
+    }
+
+    /// One poll; `Ok(true)` when a new snapshot was loaded.
+    async fn poll_once(self: &Arc<Self>) -> Result<bool, EntitlementsError> {
         let offset = self.offset().await?;
         let held = self.cell.get().0.is_some() && self.held_offset.load(Ordering::Relaxed) == offset;
         // Unchanged, or the same malformed snapshot again: nothing to download.
         if held || self.refused_offset.load(Ordering::Relaxed) == offset {
-            return Ok(());
+            return Ok(false);
         }
         let (_, seen) = self.cell.get();
         let this = self.clone();
-        self.cell.refresh(seen.unchanged(), move || async move { this.download(Some(offset)).await }).await.map(|_| ())
+        self.cell.refresh(seen.unchanged(), move || async move { this.download(Some(offset)).await }).await.map(|_| true)
     }
 
     async fn offset(&self) -> Result<i64, EntitlementsError> {
@@ -139,7 +151,10 @@ impl EntitlementsStore {
         }
         let url = self.gateway.url(OFFSET_PATH, &[]).map_err(EntitlementsError::Fetch)?;
         let answer: Offset =
-            self.gateway.json(ApiRequest::new(Method::GET, url)).await.map_err(EntitlementsError::Fetch)?;
+            self.gateway
+            .json(ApiRequest::new(Method::GET, url).endpoint(Endpoint::EntitlementsOffset))
+            .await
+            .map_err(EntitlementsError::Fetch)?;
         offset_of(&answer.snapshot_offset).ok_or(EntitlementsError::BadOffset)
     }
 
@@ -148,6 +163,7 @@ impl EntitlementsStore {
     async fn download(&self, expected_offset: Option<i64>) -> Result<Arc<Snapshot>, EntitlementsError> {
         let url = self.gateway.url(SNAPSHOT_PATH, &[]).map_err(EntitlementsError::Fetch)?;
         let request = ApiRequest::new(Method::GET, url)
+            .endpoint(Endpoint::EntitlementsSnapshot)
             .max_bytes(self.settings.max_bytes)
             .timeout(self.settings.download_timeout);
         let answer = self.gateway.call(request).await.map_err(|e| {
@@ -168,6 +184,8 @@ impl EntitlementsStore {
             Ok(snapshot) => {
                 let offset = expected_offset.unwrap_or(snapshot.offset());
                 self.held_offset.store(offset, Ordering::Relaxed);
+                // Offsets are counters far below 2^53: exact as a float.
+                telemetry::entitlements_loaded(offset as f64);
                 tracing::info!(offset, "entitlements snapshot loaded");
                 Ok(Arc::new(snapshot))
             }

@@ -48,6 +48,7 @@ impl Breaker {
         let mut state = self.lock();
         if !matches!(*state, State::Closed { .. }) {
             tracing::info!("the shared cache answers again: using Redis");
+            crate::telemetry::breaker_open(false);
         }
         *state = State::Closed { failures: 0 };
     }
@@ -65,6 +66,7 @@ impl Breaker {
                     pause_ms = u64::try_from(self.pause.as_millis()).unwrap_or(u64::MAX),
                     "the shared cache is failing: going on without Redis, probing it again after the pause"
                 );
+                crate::telemetry::breaker_open(true);
                 (open, true)
             }
             State::Closed { failures } => (State::Closed { failures: failures + 1 }, false),

@@ -1,0 +1,286 @@
+//! Metrics, recorded through the [`metrics`](https://docs.rs/metrics) facade. The library
+//! installs no recorder and no exporter: the application chooses one (for instance
+//! `metrics-exporter-prometheus`, as the example apps do), and without one every metric costs an
+//! atomic load.
+//!
+//! # The metrics
+//!
+//! Names follow Prometheus conventions. Every label takes one of the fixed values listed: no
+//! label ever holds a token, a tenant, a user, a permission key, an id or a URL, so the number of
+//! series is bounded and no personal data leaves through them.
+//!
+//! | name | type | labels | what |
+//! |---|---|---|---|
+//! | `frontegg_verifications_total` | counter | `outcome`: `ok`, `missing`, `malformed`, `too_large`, `algorithm_not_allowed`, `unknown_kid`, `bad_signature`, `expired`, `not_yet_valid`, `wrong_issuer`, `wrong_audience`, `invalid_claims`, `wrong_token_type`, `revoked`, `keys_unavailable`, `api_unavailable`, `entitlements_unavailable` | every authentication of a request that needs one: its outcome (`missing`: no credential where one is required) |
+//! | `frontegg_verified_token_cache_total` | counter | `result`: `hit`, `miss` | remembered verifications (a hit skips the signature check) |
+//! | `frontegg_key_fetches_total` | counter | `outcome`: `ok`, `error`; `reason`: `start`, `unknown_kid`, `refresh` | signing-key fetches |
+//! | `frontegg_key_set_last_success_timestamp_seconds` | gauge | – | Unix time of the last successful key fetch (alert on its age) |
+//! | `frontegg_lookups_total` | counter | `kind`: `access_token`, `user`; `level`: `local`, `shared`, `upstream`; `result`: `hit`, `miss`, `error` | rights lookups at each level: the instance's cache, the shared cache (feature `redis`), the Frontegg API (`hit`: an answer, `error`: none) |
+//! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), else 0 |
+//! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
+//! | `frontegg_vendor_token_renewals_total` | counter | `outcome`: `ok`, `error` | vendor-token requests |
+//! | `frontegg_authorization_denials_total` | counter | `kind`: `permission`, `role`, `tenant`, `step_up`, `entitlement` | requirements refused (403, and the step-up 401) |
+//! | `frontegg_entitlements_snapshot_offset` | gauge | – | the offset of the entitlements snapshot held |
+//! | `frontegg_entitlements_last_load_timestamp_seconds` | gauge | – | Unix time of the last successful snapshot load |
+//! | `frontegg_entitlements_polls_total` | counter | `outcome`: `unchanged`, `changed`, `error` | polls of the snapshot's offset |
+//!
+//! A histogram's buckets are the recorder's choice (with `metrics-exporter-prometheus`,
+//! `PrometheusBuilder::set_buckets`); without buckets that exporter renders a summary.
+
+use std::time::{Duration, SystemTime};
+
+use metrics::{counter, gauge, histogram};
+
+/// The outcome of an authentication, as its label value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verification {
+    Ok,
+    Missing,
+    Malformed,
+    TooLarge,
+    AlgorithmNotAllowed,
+    UnknownKid,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongIssuer,
+    WrongAudience,
+    InvalidClaims,
+    WrongTokenType,
+    Revoked,
+    KeysUnavailable,
+    ApiUnavailable,
+    EntitlementsUnavailable,
+}
+
+impl Verification {
+    fn as_str(self) -> &'static str {
+        match self {
+            Verification::Ok => "ok",
+            Verification::Missing => "missing",
+            Verification::Malformed => "malformed",
+            Verification::TooLarge => "too_large",
+            Verification::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Verification::UnknownKid => "unknown_kid",
+            Verification::BadSignature => "bad_signature",
+            Verification::Expired => "expired",
+            Verification::NotYetValid => "not_yet_valid",
+            Verification::WrongIssuer => "wrong_issuer",
+            Verification::WrongAudience => "wrong_audience",
+            Verification::InvalidClaims => "invalid_claims",
+            Verification::WrongTokenType => "wrong_token_type",
+            Verification::Revoked => "revoked",
+            Verification::KeysUnavailable => "keys_unavailable",
+            Verification::ApiUnavailable => "api_unavailable",
+            Verification::EntitlementsUnavailable => "entitlements_unavailable",
+        }
+    }
+}
+
+pub(crate) fn verification(outcome: Verification) {
+    // The common outcome with a literal label: the facade keeps its key static, so a recorder
+    // finds it without building or hashing anything.
+    if outcome == Verification::Ok {
+        counter!("frontegg_verifications_total", "outcome" => "ok").increment(1);
+    } else {
+        counter!("frontegg_verifications_total", "outcome" => outcome.as_str()).increment(1);
+    }
+}
+
+pub(crate) fn verified_token_cache(hit: bool) {
+    if hit {
+        counter!("frontegg_verified_token_cache_total", "result" => "hit").increment(1);
+    } else {
+        counter!("frontegg_verified_token_cache_total", "result" => "miss").increment(1);
+    }
+}
+
+/// Why keys were fetched, as its label value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyFetch {
+    Start,
+    UnknownKid,
+    Refresh,
+}
+
+pub(crate) fn key_fetch(reason: KeyFetch, ok: bool) {
+    let reason = match reason {
+        KeyFetch::Start => "start",
+        KeyFetch::UnknownKid => "unknown_kid",
+        KeyFetch::Refresh => "refresh",
+    };
+    let outcome = if ok { "ok" } else { "error" };
+    counter!("frontegg_key_fetches_total", "outcome" => outcome, "reason" => reason).increment(1);
+    if ok {
+        gauge!("frontegg_key_set_last_success_timestamp_seconds").set(unix_now());
+    }
+}
+
+/// What a rights lookup was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookupKind {
+    AccessToken,
+    User,
+}
+
+/// Where a rights lookup was answered, or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Level {
+    Local,
+    Shared,
+    Upstream,
+}
+
+/// How a level answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookupResult {
+    Hit,
+    Miss,
+    Error,
+}
+
+pub(crate) fn lookup(kind: LookupKind, level: Level, result: LookupResult) {
+    // The common case, a local hit, with literal labels (a static key).
+    match (kind, level, result) {
+        (LookupKind::AccessToken, Level::Local, LookupResult::Hit) => {
+            counter!("frontegg_lookups_total", "kind" => "access_token", "level" => "local", "result" => "hit")
+                .increment(1);
+        }
+        _ => {
+            let kind = match kind {
+                LookupKind::AccessToken => "access_token",
+                LookupKind::User => "user",
+            };
+            let level = match level {
+                Level::Local => "local",
+                Level::Shared => "shared",
+                Level::Upstream => "upstream",
+            };
+            let result = match result {
+                LookupResult::Hit => "hit",
+                LookupResult::Miss => "miss",
+                LookupResult::Error => "error",
+            };
+            counter!("frontegg_lookups_total", "kind" => kind, "level" => level, "result" => result).increment(1);
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "redis"), allow(dead_code))] // only the shared cache has a breaker
+pub(crate) fn breaker_open(open: bool) {
+    gauge!("frontegg_shared_cache_breaker_open").set(if open { 1.0 } else { 0.0 });
+}
+
+/// Which Frontegg endpoint an HTTP attempt went to: a fixed name, never a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Jwks,
+    VendorConfiguration,
+    VendorToken,
+    AccessTokenLookup,
+    UserLookup,
+    EntitlementsSnapshot,
+    EntitlementsOffset,
+    Management,
+}
+
+/// How an HTTP attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    Ok,
+    ClientError,
+    RateLimited,
+    ServerError,
+    Timeout,
+    Error,
+}
+
+impl Attempt {
+    pub(crate) fn of_status(status: http::StatusCode) -> Attempt {
+        if status == http::StatusCode::TOO_MANY_REQUESTS {
+            Attempt::RateLimited
+        } else if status.is_server_error() {
+            Attempt::ServerError
+        } else if status.is_client_error() {
+            Attempt::ClientError
+        } else {
+            Attempt::Ok
+        }
+    }
+}
+
+pub(crate) fn upstream(endpoint: Endpoint, outcome: Attempt, took: Duration) {
+    let endpoint = match endpoint {
+        Endpoint::Jwks => "jwks",
+        Endpoint::VendorConfiguration => "vendor_configuration",
+        Endpoint::VendorToken => "vendor_token",
+        Endpoint::AccessTokenLookup => "access_token_lookup",
+        Endpoint::UserLookup => "user_lookup",
+        Endpoint::EntitlementsSnapshot => "entitlements_snapshot",
+        Endpoint::EntitlementsOffset => "entitlements_offset",
+        Endpoint::Management => "management",
+    };
+    let outcome = match outcome {
+        Attempt::Ok => "ok",
+        Attempt::ClientError => "client_error",
+        Attempt::RateLimited => "rate_limited",
+        Attempt::ServerError => "server_error",
+        Attempt::Timeout => "timeout",
+        Attempt::Error => "error",
+    };
+    histogram!("frontegg_upstream_request_duration_seconds", "endpoint" => endpoint, "outcome" => outcome)
+        .record(took.as_secs_f64());
+}
+
+pub(crate) fn vendor_token_renewal(ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    counter!("frontegg_vendor_token_renewals_total", "outcome" => outcome).increment(1);
+}
+
+/// Which kind of rule refused a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Denial {
+    Permission,
+    Role,
+    Tenant,
+    StepUp,
+    Entitlement,
+}
+
+pub(crate) fn denial(kind: Denial) {
+    let kind = match kind {
+        Denial::Permission => "permission",
+        Denial::Role => "role",
+        Denial::Tenant => "tenant",
+        Denial::StepUp => "step_up",
+        Denial::Entitlement => "entitlement",
+    };
+    counter!("frontegg_authorization_denials_total", "kind" => kind).increment(1);
+}
+
+/// How a poll of the entitlements offset ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Poll {
+    Unchanged,
+    Changed,
+    Error,
+}
+
+pub(crate) fn entitlements_poll(outcome: Poll) {
+    let outcome = match outcome {
+        Poll::Unchanged => "unchanged",
+        Poll::Changed => "changed",
+        Poll::Error => "error",
+    };
+    counter!("frontegg_entitlements_polls_total", "outcome" => outcome).increment(1);
+}
+
+/// A snapshot was loaded: its offset, and now as the time of the last successful load.
+pub(crate) fn entitlements_loaded(offset: f64) {
+    gauge!("frontegg_entitlements_snapshot_offset").set(offset);
+    gauge!("frontegg_entitlements_last_load_timestamp_seconds").set(unix_now());
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs_f64()
+}

@@ -1,0 +1,272 @@
+//! The metrics, counted by `metrics-util`'s debugging recorder installed globally in this test
+//! binary (a recorder is per process, so this binary holds one scripted test): a cold start, good
+//! tokens, each kind of bad token, a rotation, an outage, access-token lookups, refused
+//! requirements and entitlements must move exactly the expected series by exactly the expected
+//! amounts, and no label may hold an id.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use frontegg_auth::testing::{Behaviour, Emulator, Surface};
+use frontegg_auth::{
+    Admission, Authenticator, Caller, Credential, CredentialKind, Requirement, TokenType,
+};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+
+fn snapshotter() -> &'static Snapshotter {
+    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
+    SNAPSHOTTER.get_or_init(|| {
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        recorder.install().expect("the only recorder of this process");
+        snapshotter
+    })
+}
+
+/// Every series as `name{label="value",...}` (labels sorted), with its value: a counter's
+/// count, a gauge's value, a histogram's number of observations, since the start. (The debugging
+/// recorder's snapshots drain what they read: the totals are kept here.)
+fn series() -> BTreeMap<String, f64> {
+    static TOTALS: Mutex<BTreeMap<String, f64>> = Mutex::new(BTreeMap::new());
+    let mut totals = TOTALS.lock().unwrap();
+    for (key, _, _, value) in snapshotter().snapshot().into_vec() {
+        let key = key.key();
+        let mut labels: Vec<String> = key.labels().map(|l| format!("{}=\"{}\"", l.key(), l.value())).collect();
+        labels.sort();
+        let name =
+            if labels.is_empty() { key.name().to_owned() } else { format!("{}{{{}}}", key.name(), labels.join(",")) };
+        let total = totals.entry(name).or_insert(0.0);
+        match value {
+            DebugValue::Counter(n) => *total += n as f64,
+            DebugValue::Histogram(h) => *total += h.len() as f64,
+            // A drained gauge reads 0 until it is set again: keep the last value set.
+            DebugValue::Gauge(g) if g.into_inner() != 0.0 => *total = g.into_inner(),
+            DebugValue::Gauge(_) => {}
+        }
+    }
+    totals.clone()
+}
+
+/// What changed since `before`: counters and histograms by how much, gauges left out.
+fn delta(before: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    series()
+        .into_iter()
+        .filter(|(name, _)| !is_gauge(name))
+        .filter_map(|(name, now)| {
+            let grown = now - before.get(&name).copied().unwrap_or(0.0);
+            (grown != 0.0).then_some((name, grown))
+        })
+        .collect()
+}
+
+fn is_gauge(name: &str) -> bool {
+    name.starts_with("frontegg_key_set_last_success")
+        || name.starts_with("frontegg_entitlements_snapshot_offset")
+        || name.starts_with("frontegg_entitlements_last_load")
+        || name.starts_with("frontegg_shared_cache_breaker_open")
+}
+
+/// Asserts that exactly these series grew, by exactly these amounts.
+fn assert_grew(step: &str, before: &BTreeMap<String, f64>, expected: &[(&str, f64)]) {
+    let expected: BTreeMap<String, f64> = expected.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+    assert_eq!(delta(before), expected, "{step}");
+}
+
+fn bearer(token: &str) -> Credential {
+    Credential::new(CredentialKind::Bearer, token)
+}
+
+const OK: &str = r#"frontegg_verifications_total{outcome="ok"}"#;
+const HIT: &str = r#"frontegg_verified_token_cache_total{result="hit"}"#;
+const MISS: &str = r#"frontegg_verified_token_cache_total{result="miss"}"#;
+const JWKS_OK: &str = r#"frontegg_upstream_request_duration_seconds{endpoint="jwks",outcome="ok"}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripted_run_moves_exactly_the_expected_series() {
+    let before = series();
+    let emulator = Emulator::start().await;
+    // The background key refresh far away, retries off, a short unknown-kid cooldown.
+    let config = emulator
+        .config()
+        .key_refresh(Duration::from_secs(3600), Duration::from_secs(3600), Duration::from_secs(3600))
+        .unknown_kid_cooldown(Duration::from_millis(200))
+        .api_retries(0)
+        .entitlements(true)
+        .entitlements_poll_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let auth = Authenticator::new(config).unwrap();
+
+    // Cold start: keys and the entitlements snapshot, once each.
+    auth.ready(Duration::from_secs(5)).await.unwrap();
+    assert_grew(
+        "cold start",
+        &before,
+        &[
+            (r#"frontegg_key_fetches_total{outcome="ok",reason="start"}"#, 1.0),
+            (JWKS_OK, 1.0),
+            (r#"frontegg_vendor_token_renewals_total{outcome="ok"}"#, 1.0),
+            (r#"frontegg_upstream_request_duration_seconds{endpoint="vendor_token",outcome="ok"}"#, 1.0),
+            (r#"frontegg_upstream_request_duration_seconds{endpoint="entitlements_snapshot",outcome="ok"}"#, 1.0),
+        ],
+    );
+    let gauges = series();
+    assert!(gauges["frontegg_key_set_last_success_timestamp_seconds"] > 1.7e9, "{gauges:?}");
+    assert!(gauges["frontegg_entitlements_last_load_timestamp_seconds"] > 1.7e9);
+    assert_eq!(gauges["frontegg_entitlements_snapshot_offset"], emulator.entitlements_offset() as f64);
+
+    // Good tokens: three times the same, once another.
+    let step = series();
+    let token = emulator.user_token().permissions(["reports.read"]).sign();
+    for _ in 0..3 {
+        auth.authenticate(&bearer(&token)).await.unwrap();
+    }
+    auth.authenticate(&bearer(&emulator.user_token().sign())).await.unwrap();
+    assert_grew("good tokens", &step, &[(OK, 4.0), (MISS, 2.0), (HIT, 2.0)]);
+
+    // Each kind of bad token.
+    let bad: Vec<(&str, String)> = vec![
+        ("expired", emulator.user_token().expired().sign()),
+        ("bad_signature", emulator.user_token().sign_tampered()),
+        ("wrong_issuer", emulator.user_token().issuer("https://elsewhere.example").sign()),
+        ("wrong_audience", emulator.user_token().audience("another-client").sign()),
+        ("not_yet_valid", emulator.user_token().not_before_in(Duration::from_secs(3600)).sign()),
+        ("algorithm_not_allowed", emulator.user_token().sign_alg_none()),
+        ("malformed", "not.a-token".to_owned()),
+        ("too_large", format!("{}.{}.{}", "a".repeat(10_000), "b".repeat(10_000), "c")),
+    ];
+    for (outcome, token) in &bad {
+        let step = series();
+        let refused = auth.authenticate(&bearer(token)).await;
+        assert!(refused.is_err(), "{outcome}");
+        let label = format!(r#"frontegg_verifications_total{{outcome="{outcome}"}}"#);
+        let grown = delta(&step);
+        assert_eq!(grown.get(&label), Some(&1.0), "{outcome}: {grown:?}");
+        // Besides the outcome, only the remembered-token cache may have been asked.
+        assert!(grown.keys().all(|k| k == &label || k == MISS), "{outcome}: {grown:?}");
+    }
+    // No credential where one is required, and an unreadable header.
+    let step = series();
+    let admission = Admission::required(auth.clone());
+    let empty = http::Request::builder().uri("/reports").body(()).unwrap();
+    assert!(admission.admit(&empty).await.is_err());
+    let garbled = http::Request::builder().uri("/reports").header("authorization", "Basic abc").body(()).unwrap();
+    assert!(admission.admit(&garbled).await.is_err());
+    assert_grew(
+        "no credential, unreadable header",
+        &step,
+        &[
+            (r#"frontegg_verifications_total{outcome="missing"}"#, 1.0),
+            (r#"frontegg_verifications_total{outcome="malformed"}"#, 1.0),
+        ],
+    );
+
+    // An unknown `kid`: one refetch, then the token is refused.
+    let step = series();
+    let stranger = emulator.user_token().kid("made-up-kid").sign();
+    assert!(auth.authenticate(&bearer(&stranger)).await.is_err());
+    assert_grew(
+        "unknown kid",
+        &step,
+        &[
+            (r#"frontegg_verifications_total{outcome="unknown_kid"}"#, 1.0),
+            (r#"frontegg_key_fetches_total{outcome="ok",reason="unknown_kid"}"#, 1.0),
+            (JWKS_OK, 1.0),
+            (MISS, 1.0),
+        ],
+    );
+
+    // A rotation: the new key's first token makes one refetch, after the cooldown.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let step = series();
+    emulator.rotate_key();
+    let rotated = emulator.user_token().sign();
+    auth.authenticate(&bearer(&rotated)).await.unwrap();
+    assert_grew(
+        "rotation",
+        &step,
+        &[
+            (OK, 1.0),
+            (r#"frontegg_key_fetches_total{outcome="ok",reason="unknown_kid"}"#, 1.0),
+            (JWKS_OK, 1.0),
+            (MISS, 1.0),
+        ],
+    );
+
+    // An outage of the JWKS: a rotated key cannot be fetched, a 503 (keys unavailable).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let step = series();
+    emulator.set_behaviour(Surface::Jwks, Behaviour::Unavailable);
+    emulator.rotate_key();
+    assert!(auth.authenticate(&bearer(&emulator.user_token().sign())).await.is_err());
+    emulator.set_behaviour(Surface::Jwks, Behaviour::Normal);
+    assert_grew(
+        "outage",
+        &step,
+        &[
+            (r#"frontegg_verifications_total{outcome="keys_unavailable"}"#, 1.0),
+            (r#"frontegg_key_fetches_total{outcome="error",reason="unknown_kid"}"#, 1.0),
+            (r#"frontegg_upstream_request_duration_seconds{endpoint="jwks",outcome="server_error"}"#, 1.0),
+            (MISS, 1.0),
+        ],
+    );
+
+    // Access-token lookups: one through the API, then from the instance's cache; a revoked one.
+    // (After a failed fetch, keys are not fetched again for a second.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &["admin"], &["reports.read"]);
+    let revoked = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &[]);
+    emulator.revoke_access_token(&revoked.id);
+    let step = series();
+    for _ in 0..2 {
+        auth.authenticate(&Credential::new(CredentialKind::ApiKey, access.token.as_str())).await.unwrap();
+    }
+    assert!(auth.authenticate(&Credential::new(CredentialKind::ApiKey, revoked.token.as_str())).await.is_err());
+    let local = |result: &str| format!(r#"frontegg_lookups_total{{kind="access_token",level="local",result="{result}"}}"#);
+    let upstream = r#"frontegg_lookups_total{kind="access_token",level="upstream",result="hit"}"#;
+    let lookup = r#"frontegg_upstream_request_duration_seconds{endpoint="access_token_lookup",outcome="ok"}"#;
+    let not_found = r#"frontegg_upstream_request_duration_seconds{endpoint="access_token_lookup",outcome="client_error"}"#;
+    let grown = delta(&step);
+    let expected: BTreeMap<String, f64> = [
+        (OK, 2.0),
+        (r#"frontegg_verifications_total{outcome="revoked"}"#, 1.0),
+        (local("miss").as_str(), 2.0),
+        (local("hit").as_str(), 1.0),
+        (upstream, 2.0),
+        (lookup, 1.0),
+        (not_found, 1.0),
+        // The JWT of each: the key rotated away above is known by now.
+        (r#"frontegg_key_fetches_total{outcome="ok",reason="unknown_kid"}"#, 1.0),
+        (JWKS_OK, 1.0),
+        (MISS, 2.0),
+        (HIT, 1.0),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), *v))
+    .collect();
+    assert_eq!(grown, expected, "access tokens");
+
+    // Refused requirements, through the one check every adapter calls.
+    let step = series();
+    let identity = auth.authenticate(&bearer(&emulator.user_token().permissions(["reports.read"]).sign())).await.unwrap();
+    let caller = Caller::Identified(identity);
+    assert!(caller.check(&Requirement::all_permissions(["reports.write"])).is_err());
+    assert!(caller.check(&Requirement::any_roles(["admin"])).is_err());
+    assert!(caller.check(&Requirement::tenant("tenant-2")).is_err());
+    assert!(caller.check(&Requirement::step_up()).is_err());
+    assert!(caller.check(&Requirement::entitled("no-such-feature")).is_err());
+    assert!(caller.check(&Requirement::all_permissions(["reports.read"])).is_ok());
+    let denial = |kind: &str| format!(r#"frontegg_authorization_denials_total{{kind="{kind}"}}"#);
+    let grown = delta(&step);
+    for kind in ["permission", "role", "tenant", "step_up", "entitlement"] {
+        assert_eq!(grown.get(&denial(kind)), Some(&1.0), "{kind}: {grown:?}");
+    }
+
+    // No label holds an id, a token, a tenant or a URL.
+    for name in series().keys() {
+        for secret in [&access.id, "tenant-1", "tenant-2", "user-1", "emulator-client-id", "http", "eyJ"] {
+            assert!(!name.contains(secret), "{name} holds {secret}");
+        }
+    }
+}
