@@ -29,7 +29,9 @@ pub fn app(auth: Authenticator) -> Router {
     // Anyone, whatever they send.
     let public = Router::new().route("/health", get(|| async { StatusCode::OK })).route(
         "/metrics",
-        get(|| async { ([(axum::http::header::CONTENT_TYPE, common::METRICS_CONTENT_TYPE)], common::metrics().render()) }),
+        get(|| async {
+            ([(axum::http::header::CONTENT_TYPE, common::METRICS_CONTENT_TYPE)], common::metrics().render())
+        }),
     );
 
     // A credential is optional here, but one that is sent must be valid.

@@ -296,8 +296,9 @@ impl KeyCache {
                     jwt_algorithm: Option<String>,
                 }
                 let url = self.gateway.url("/identity/resources/configurations/v1", &[]).map_err(KeyError::Fetch)?;
-                let request =
-                    ApiRequest::new(http::Method::GET, url).max_bytes(max_bytes).endpoint(Endpoint::VendorConfiguration);
+                let request = ApiRequest::new(http::Method::GET, url)
+                    .max_bytes(max_bytes)
+                    .endpoint(Endpoint::VendorConfiguration);
                 let answer = self.gateway.call(request).await.map_err(KeyError::Fetch)?;
                 if !answer.status.is_success() {
                     return Err(KeyError::Fetch(status_error(answer.status, &answer.body)));

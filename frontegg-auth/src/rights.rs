@@ -18,9 +18,9 @@ use crate::api::transport::{Answer, error_messages, status_error};
 use crate::error::{AuthError, WrongTokenType};
 use crate::identity::{Identity, TokenType};
 use crate::lookup::{AccessKind, Question, Verdict};
-use crate::telemetry::{self, Endpoint, Level, LookupResult};
 #[cfg(feature = "redis")]
 use crate::shared_cache::{Read, SharedCache};
+use crate::telemetry::{self, Endpoint, Level, LookupResult};
 
 /// The rights resolver's own settings.
 pub(crate) struct RightsSettings {

@@ -9,9 +9,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use frontegg_auth::testing::{Behaviour, Emulator, Surface};
-use frontegg_auth::{
-    Admission, Authenticator, Caller, Credential, CredentialKind, Requirement, TokenType,
-};
+use frontegg_auth::{Admission, Authenticator, Caller, Credential, CredentialKind, Requirement, TokenType};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 fn snapshotter() -> &'static Snapshotter {
@@ -223,10 +221,12 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
         auth.authenticate(&Credential::new(CredentialKind::ApiKey, access.token.as_str())).await.unwrap();
     }
     assert!(auth.authenticate(&Credential::new(CredentialKind::ApiKey, revoked.token.as_str())).await.is_err());
-    let local = |result: &str| format!(r#"frontegg_lookups_total{{kind="access_token",level="local",result="{result}"}}"#);
+    let local =
+        |result: &str| format!(r#"frontegg_lookups_total{{kind="access_token",level="local",result="{result}"}}"#);
     let upstream = r#"frontegg_lookups_total{kind="access_token",level="upstream",result="hit"}"#;
     let lookup = r#"frontegg_upstream_request_duration_seconds{endpoint="access_token_lookup",outcome="ok"}"#;
-    let not_found = r#"frontegg_upstream_request_duration_seconds{endpoint="access_token_lookup",outcome="client_error"}"#;
+    let not_found =
+        r#"frontegg_upstream_request_duration_seconds{endpoint="access_token_lookup",outcome="client_error"}"#;
     let grown = delta(&step);
     let expected: BTreeMap<String, f64> = [
         (OK, 2.0),
@@ -249,7 +249,8 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
 
     // Refused requirements, through the one check every adapter calls.
     let step = series();
-    let identity = auth.authenticate(&bearer(&emulator.user_token().permissions(["reports.read"]).sign())).await.unwrap();
+    let identity =
+        auth.authenticate(&bearer(&emulator.user_token().permissions(["reports.read"]).sign())).await.unwrap();
     let caller = Caller::Identified(identity);
     assert!(caller.check(&Requirement::all_permissions(["reports.write"])).is_err());
     assert!(caller.check(&Requirement::any_roles(["admin"])).is_err());

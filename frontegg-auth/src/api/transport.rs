@@ -124,7 +124,9 @@ impl Transport {
                     let body = read_capped(response, max_bytes).await;
                     let outcome = match &body {
                         Ok(_) => Attempt::of_status(status),
-                        Err(ApiError::Transport(e)) if e.kind() == super::error::TransportKind::Timeout => Attempt::Timeout,
+                        Err(ApiError::Transport(e)) if e.kind() == super::error::TransportKind::Timeout => {
+                            Attempt::Timeout
+                        }
                         Err(_) => Attempt::Error,
                     };
                     telemetry::upstream(endpoint, outcome, started.elapsed());

@@ -140,7 +140,10 @@ impl EntitlementsStore {
         }
         let (_, seen) = self.cell.get();
         let this = self.clone();
-        self.cell.refresh(seen.unchanged(), move || async move { this.download(Some(offset)).await }).await.map(|_| true)
+        self.cell
+            .refresh(seen.unchanged(), move || async move { this.download(Some(offset)).await })
+            .await
+            .map(|_| true)
     }
 
     async fn offset(&self) -> Result<i64, EntitlementsError> {
@@ -150,8 +153,8 @@ impl EntitlementsStore {
             snapshot_offset: serde_json::Value,
         }
         let url = self.gateway.url(OFFSET_PATH, &[]).map_err(EntitlementsError::Fetch)?;
-        let answer: Offset =
-            self.gateway
+        let answer: Offset = self
+            .gateway
             .json(ApiRequest::new(Method::GET, url).endpoint(Endpoint::EntitlementsOffset))
             .await
             .map_err(EntitlementsError::Fetch)?;

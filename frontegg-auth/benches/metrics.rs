@@ -1,0 +1,50 @@
+//! What recording metrics costs the common path, as a ratio of the same path without a
+//! recorder, measured in the same run: `cargo bench -p frontegg-auth --features testing --bench
+//! metrics`.
+//!
+//! The cached paths run first with no recorder installed (the facade's no-op), then again after
+//! `metrics-exporter-prometheus`'s recorder is installed globally: a user token seen before
+//! (two counters), and an access token whose lookup is cached (three counters).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use frontegg_auth::testing::Emulator;
+use frontegg_auth::{Credential, CredentialKind, TokenType};
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (_emulator, auth, user, access) = rt.block_on(async {
+        let emulator = Emulator::start().await;
+        let auth = emulator.authenticator();
+        let user = Credential::new(CredentialKind::Bearer, emulator.user_token().sign());
+        let token = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]).token;
+        let access = Credential::new(CredentialKind::ApiKey, token);
+        auth.authenticate(&user).await.unwrap();
+        auth.authenticate(&access).await.unwrap();
+        (emulator, auth, user, access)
+    });
+
+    let mut group = c.benchmark_group("metrics");
+    for recorder in ["no recorder", "Prometheus recorder"] {
+        if recorder == "Prometheus recorder" {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            metrics::set_global_recorder(recorder).unwrap();
+        }
+        group.bench_function(format!("{recorder}: user token seen before"), |b| {
+            b.to_async(&rt).iter(|| async { auth.authenticate(black_box(&user)).await.unwrap() })
+        });
+        group.bench_function(format!("{recorder}: access token, lookup cached"), |b| {
+            b.to_async(&rt).iter(|| async { auth.authenticate(black_box(&access)).await.unwrap() })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(50);
+    targets = bench
+}
+criterion_main!(benches);
