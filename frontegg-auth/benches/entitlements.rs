@@ -6,9 +6,12 @@
 //! expiring), 50 flags. Also measured: parsing it, and the memory it holds (a counting allocator).
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "common/criterion.rs"]
+mod settings;
 use frontegg_auth::entitlements::{Attributes, Snapshot, Subject};
 use frontegg_auth::testing::Emulator;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -98,7 +101,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(50);
+    config = settings::config();
     targets = bench
 }
 criterion_main!(benches);

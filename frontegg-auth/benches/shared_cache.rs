@@ -12,6 +12,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "common/criterion.rs"]
+mod settings;
 use frontegg_auth::testing::redis::RedisServer;
 use frontegg_auth::testing::{Emulator, Endpoint};
 use frontegg_auth::{Authenticator, Credential, CredentialKind, RedisCache, TokenType};
@@ -98,7 +101,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(50);
+    config = settings::config();
     targets = bench
 }
 criterion_main!(benches);

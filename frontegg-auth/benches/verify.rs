@@ -13,6 +13,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+#[path = "common/criterion.rs"]
+mod settings;
 use frontegg_auth::testing::Emulator;
 use frontegg_auth::{Credential, CredentialKind, Requirement, TokenType};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -66,7 +69,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4)).sample_size(50);
+    config = settings::config();
     targets = bench
 }
 criterion_main!(benches);
