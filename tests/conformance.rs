@@ -138,6 +138,22 @@ async fn health<A: AppUnderTest>() {
     assert_ok(&answer, 200, Value::Null, "health");
 }
 
+/// `GET /metrics`: anyone, whatever they send, 200 with Prometheus text and no token in it. (Both
+/// apps run in this one process, each with its own copy of the examples' helpers, and a process
+/// has one recorder: what the text counts is checked per binary in `example_apps.rs`.)
+async fn metrics_route<A: AppUnderTest>() {
+    let w = world::<A>().await;
+    let token = w.user().sign();
+    assert_eq!(w.call(Method::GET, "/me", Cred::Bearer(&token)).await.status, 200);
+    for cred in [Cred::None, Cred::Bearer("a.b.c"), Cred::Bearer(&token)] {
+        let answer = w.call(Method::GET, "/metrics", cred).await;
+        assert_eq!(answer.status, 200, "metrics");
+        assert!(answer.challenge.is_none());
+        let text = answer.body.as_str().map(str::to_owned).unwrap_or_default();
+        assert!(!text.contains(&token) && !text.contains("tenant-1"), "{text}");
+    }
+}
+
 async fn no_credential<A: AppUnderTest>() {
     let w = world::<A>().await;
     for (m, path) in PROTECTED {
@@ -464,6 +480,7 @@ macro_rules! conformance {
             }
 
             check!(health);
+            check!(metrics_route);
             check!(no_credential);
             check!(valid_user_token);
             check!(lacking_the_right);

@@ -16,7 +16,7 @@
 //! | `frontegg_key_fetches_total` | counter | `outcome`: `ok`, `error`; `reason`: `start`, `unknown_kid`, `refresh` | signing-key fetches |
 //! | `frontegg_key_set_last_success_timestamp_seconds` | gauge | – | Unix time of the last successful key fetch (alert on its age) |
 //! | `frontegg_lookups_total` | counter | `kind`: `access_token`, `user`; `level`: `local`, `shared`, `upstream`; `result`: `hit`, `miss`, `error` | rights lookups at each level: the instance's cache, the shared cache (feature `redis`), the Frontegg API (`hit`: an answer, `error`: none) |
-//! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), else 0 |
+//! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), else 0 (the latest change of any authenticator of the process: one per process is the rule) |
 //! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
 //! | `frontegg_vendor_token_renewals_total` | counter | `outcome`: `ok`, `error` | vendor-token requests |
 //! | `frontegg_authorization_denials_total` | counter | `kind`: `permission`, `role`, `tenant`, `step_up`, `entitlement` | requirements refused (403, and the step-up 401) |

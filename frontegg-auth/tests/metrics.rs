@@ -264,6 +264,62 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
         assert_eq!(grown.get(&denial(kind)), Some(&1.0), "{kind}: {grown:?}");
     }
 
+    // Entitlements: polls of an unchanged offset, then of a changed one (timed: at least).
+    let step = series();
+    let polling = Authenticator::new(
+        emulator.config().entitlements(true).entitlements_poll_interval(Duration::from_millis(100)).build().unwrap(),
+    )
+    .unwrap();
+    polling.ready(Duration::from_secs(5)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let polls = |outcome: &str| format!(r#"frontegg_entitlements_polls_total{{outcome="{outcome}"}}"#);
+    assert!(delta(&step).get(&polls("unchanged")).copied().unwrap_or(0.0) >= 2.0, "{:?}", delta(&step));
+    emulator.set_entitlements(
+        serde_json::json!({"features": [], "featureBundles": [], "entitlements": [], "featureFlags": []}),
+    );
+    let changed_to = emulator.entitlements_offset();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while delta(&step).get(&polls("changed")).copied().unwrap_or(0.0) < 1.0 {
+        assert!(std::time::Instant::now() < deadline, "no changed poll: {:?}", delta(&step));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(series()["frontegg_entitlements_snapshot_offset"], changed_to as f64);
+    drop(polling);
+
+    // The shared cache's level, and its breaker as a gauge.
+    #[cfg(feature = "redis")]
+    {
+        use frontegg_auth::RedisCache;
+        use frontegg_auth::testing::redis::RedisServer;
+        let mut redis = RedisServer::start();
+        let shared = || {
+            let cache = RedisCache::new(&redis.url())
+                .unwrap()
+                .timeout(Duration::from_secs(1))
+                .breaker(1, Duration::from_secs(60));
+            Authenticator::new(emulator.config().redis(cache).build().unwrap()).unwrap()
+        };
+        let (a, b) = (shared(), shared());
+        let token = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]).token;
+        let step = series();
+        a.authenticate(&Credential::new(CredentialKind::ApiKey, token.as_str())).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        b.authenticate(&Credential::new(CredentialKind::ApiKey, token.as_str())).await.unwrap();
+        let level = |level: &str, result: &str| {
+            format!(r#"frontegg_lookups_total{{kind="access_token",level="{level}",result="{result}"}}"#)
+        };
+        let grown = delta(&step);
+        assert_eq!(grown.get(&level("local", "miss")), Some(&2.0), "{grown:?}");
+        assert_eq!(grown.get(&level("shared", "miss")), Some(&1.0), "{grown:?}");
+        assert_eq!(grown.get(&level("shared", "hit")), Some(&1.0), "{grown:?}");
+        assert_eq!(grown.get(&level("upstream", "hit")), Some(&1.0), "{grown:?}");
+        redis.kill();
+        let other = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]).token;
+        a.authenticate(&Credential::new(CredentialKind::ApiKey, other.as_str())).await.unwrap();
+        assert_eq!(series()["frontegg_shared_cache_breaker_open"], 1.0);
+        assert_eq!(delta(&step).get(&level("shared", "error")), Some(&1.0));
+    }
+
     // No label holds an id, a token, a tenant or a URL.
     for name in series().keys() {
         for secret in [&access.id, "tenant-1", "tenant-2", "user-1", "emulator-client-id", "http", "eyJ"] {
