@@ -259,21 +259,28 @@ async fn metrics_count_requests_and_hold_no_id(name: &str) {
     assert_eq!(http.get(&reports).bearer_auth("a.b.c").send().await.unwrap().status(), 401);
     let writer_only = http.post(&reports).header("authorization", reader.headers[0].1.as_str()).send();
     assert_eq!(writer_only.await.unwrap().status(), 403);
+    // The tenant-from-path middleware: the reader is of tenant-1.
+    let elsewhere =
+        http.get(format!("{base}/tenants/tenant-2/reports")).header("authorization", reader.headers[0].1.as_str());
+    assert_eq!(elsewhere.send().await.unwrap().status(), 403);
 
     let (text, after) = scrape(&base).await;
     let grew = |series: &str| after.get(series).copied().unwrap_or(0.0) - before.get(series).copied().unwrap_or(0.0);
-    assert_eq!(grew(r#"frontegg_verifications_total{outcome="ok"}"#), 4.0, "{name}: {text}");
+    assert_eq!(grew(r#"frontegg_verifications_total{outcome="ok"}"#), 5.0, "{name}: {text}");
     assert_eq!(grew(r#"frontegg_verifications_total{outcome="missing"}"#), 2.0, "{name}");
     assert_eq!(grew(r#"frontegg_verifications_total{outcome="malformed"}"#), 1.0, "{name}");
     assert_eq!(grew(r#"frontegg_authorization_denials_total{kind="permission"}"#), 1.0, "{name}");
-    assert_eq!(grew(r#"frontegg_verified_token_cache_total{result="hit"}"#), 3.0, "{name}");
+    assert_eq!(grew(r#"frontegg_authorization_denials_total{kind="tenant"}"#), 1.0, "{name}");
+    assert_eq!(grew(r#"frontegg_verified_token_cache_total{result="hit"}"#), 4.0, "{name}");
     // The reader's first request, and `a.b.c` (looked for before it is parsed).
     assert_eq!(grew(r#"frontegg_verified_token_cache_total{result="miss"}"#), 2.0, "{name}");
     assert!(after[r#"frontegg_key_fetches_total{outcome="ok",reason="start"}"#] >= 1.0, "{name}");
     assert!(after["frontegg_key_set_last_success_timestamp_seconds"] > 1.7e9, "{name}");
     // No token, id, tenant or URL anywhere in the text.
     let token = reader.headers[0].1.trim_start_matches("Bearer ");
-    for secret in [token, "tenant-1", "user-1", "emulator-client-id", "127.0.0.1", "eyJ"] {
+    for secret in
+        [token, "tenant-1", "user-1", "emulator-client-id", "127.0.0.1", "eyJ", "reports.read", "reports.write"]
+    {
         assert!(!text.contains(secret), "{name}: /metrics holds {secret}");
     }
 }

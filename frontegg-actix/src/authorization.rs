@@ -10,7 +10,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{Error, HttpMessage};
 
-use frontegg_auth::{AuthError, Caller, Refusal, Requirement};
+use frontegg_auth::{Caller, Refusal, Requirement};
 
 use crate::authentication::LocalBoxFuture;
 use crate::rejection::render;
@@ -119,9 +119,9 @@ impl Authorization {
         match check.as_ref() {
             Check::Requirement(requirement) => caller.checked(requirement).await.map(|_| ()).map_err(Refusal::from),
             Check::TenantFromPath(param) => {
-                let identity = caller.identified()?;
+                caller.identified()?;
                 let value = tenant.flatten().ok_or_else(|| Refusal::missing_path_param(param))?;
-                identity.satisfies(&Requirement::tenant(value)).map_err(|denied| AuthError::from(denied).into())
+                caller.check_path_tenant(Some(&value)).map(|_| ()).map_err(Refusal::from)
             }
         }
     }

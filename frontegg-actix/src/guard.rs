@@ -59,7 +59,7 @@ impl IdentityGuard {
         match (&self.check, caller) {
             (Check::Anonymous, caller) => matches!(caller, Caller::Anonymous),
             (Check::Authenticated, caller) => caller.identity().is_some(),
-            (Check::Requirement(requirement), caller) => caller.check(requirement).is_ok(),
+            (Check::Requirement(requirement), caller) => caller.permits(requirement),
         }
     }
 }

@@ -219,7 +219,12 @@ impl Authenticator {
     /// Reads the credential from request headers and authenticates it; `Ok(None)` when there
     /// is none.
     pub async fn authenticate_headers(&self, headers: &HeaderMap) -> Result<Option<Identity>, AuthError> {
-        match Credential::from_headers(headers)? {
+        let credential = Credential::from_headers(headers).inspect_err(|e| {
+            if let Some(label) = e.verification() {
+                crate::telemetry::verification(label);
+            }
+        })?;
+        match credential {
             Some(credential) => self.authenticate(&credential).await.map(Some),
             None => Ok(None),
         }

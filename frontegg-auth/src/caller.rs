@@ -1,7 +1,7 @@
 //! [`Caller`]: the one thing the authentication step leaves in a request, read the same way by
 //! every extractor, guard and requirement of every adapter.
 
-use crate::error::AuthError;
+use crate::error::{AuthError, Denied};
 use crate::identity::Identity;
 use crate::refusal::Refusal;
 use crate::requirement::Requirement;
@@ -61,14 +61,41 @@ impl Caller {
     /// 403 ([`AuthError::Forbidden`]) when the requirement fails, 401 for a missing step-up
     /// ([`AuthError::StepUpRequired`]), 503 for an entitlement with no snapshot held
     /// ([`AuthError::EntitlementsUnavailable`]). It never waits: see [`checked`](Self::checked).
+    ///
+    /// A refusal is counted in the metrics (`frontegg_authorization_denials_total`, or
+    /// `frontegg_verifications_total{outcome="missing"}` for an anonymous caller): this is the
+    /// check of requests that are answered by it. Guards, which only choose a route, use
+    /// [`permits`](Self::permits).
     pub fn check(&self, requirement: &Requirement) -> Result<&Identity, AuthError> {
-        let identity = self.identified()?;
-        identity.satisfies(requirement).map_err(AuthError::from).inspect_err(|e| {
-            if let Some(kind) = e.denial() {
-                crate::telemetry::denial(kind);
+        let outcome = self.identified().and_then(|identity| {
+            identity.satisfies(requirement).map_err(AuthError::from)?;
+            Ok(identity)
+        });
+        if let Err(e) = &outcome {
+            count(e);
+        }
+        outcome
+    }
+
+    /// Whether the caller satisfies `requirement`, counted nowhere: for guards, whose failure
+    /// only sends the request on to another route.
+    pub fn permits(&self, requirement: &Requirement) -> bool {
+        self.identity().is_some_and(|identity| identity.satisfies(requirement).is_ok())
+    }
+
+    /// [`check`](Self::check) of the tenant a request's path names, for the adapters' tenant
+    /// middleware; `None` when the path's segment is not even UTF-8, so it names no tenant (403).
+    pub fn check_path_tenant(&self, tenant: Option<&str>) -> Result<&Identity, AuthError> {
+        match tenant {
+            Some(tenant) => self.check(&Requirement::tenant(tenant)),
+            None => {
+                let refused = self.identified().and_then(|_| Err(AuthError::Forbidden(Denied::wrong_tenant())));
+                if let Err(e) = &refused {
+                    count(e);
+                }
+                refused
             }
-        })?;
-        Ok(identity)
+        }
     }
 
     /// [`check`](Self::check), after waiting, when the requirement reads entitlements and no
@@ -89,5 +116,15 @@ impl Caller {
     ) -> Option<std::sync::Arc<crate::entitlements::EntitlementsStore>> {
         let store = self.identity()?.context().entitlements()?;
         (requirement.needs_entitlements() && store.snapshot().is_none()).then(|| store.clone())
+    }
+}
+
+/// Counts a refusal of [`Caller::check`]: a denial by its kind, an anonymous caller as a missing
+/// credential.
+fn count(refusal: &AuthError) {
+    if let Some(kind) = refusal.denial() {
+        crate::telemetry::denial(kind);
+    } else if let AuthError::MissingCredential = refusal {
+        crate::telemetry::verification(crate::telemetry::Verification::Missing);
     }
 }

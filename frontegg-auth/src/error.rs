@@ -90,8 +90,6 @@ impl AuthError {
     }
 }
 
-/// A refusal that only a step-up can lift becomes [`AuthError::StepUpRequired`] (401); any other
-/// becomes [`AuthError::Forbidden`] (403).
 impl AuthError {
     /// The outcome label of a refused authentication; `None` for refusals of authorization.
     pub(crate) fn verification(&self) -> Option<Verification> {
@@ -111,8 +109,7 @@ impl AuthError {
             AuthError::Revoked => Verification::Revoked,
             AuthError::KeysUnavailable(_) => Verification::KeysUnavailable,
             AuthError::ApiUnavailable(_) => Verification::ApiUnavailable,
-            AuthError::EntitlementsUnavailable => Verification::EntitlementsUnavailable,
-            AuthError::Forbidden(_) | AuthError::StepUpRequired(_) => return None,
+            AuthError::Forbidden(_) | AuthError::StepUpRequired(_) | AuthError::EntitlementsUnavailable => return None,
         })
     }
 
@@ -134,6 +131,8 @@ impl AuthError {
     }
 }
 
+/// A refusal that only a step-up can lift becomes [`AuthError::StepUpRequired`] (401); any other
+/// becomes [`AuthError::Forbidden`] (403).
 impl From<Denied> for AuthError {
     fn from(denied: Denied) -> Self {
         if denied.unavailable {

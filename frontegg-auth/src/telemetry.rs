@@ -1,7 +1,7 @@
 //! Metrics, recorded through the [`metrics`](https://docs.rs/metrics) facade. The library
 //! installs no recorder and no exporter: the application chooses one (for instance
-//! `metrics-exporter-prometheus`, as the example apps do), and without one every metric costs an
-//! atomic load.
+//! `metrics-exporter-prometheus`, as the example apps do); without one, recording is the
+//! facade's no-op.
 //!
 //! # The metrics
 //!
@@ -11,21 +11,29 @@
 //!
 //! | name | type | labels | what |
 //! |---|---|---|---|
-//! | `frontegg_verifications_total` | counter | `outcome`: `ok`, `missing`, `malformed`, `too_large`, `algorithm_not_allowed`, `unknown_kid`, `bad_signature`, `expired`, `not_yet_valid`, `wrong_issuer`, `wrong_audience`, `invalid_claims`, `wrong_token_type`, `revoked`, `keys_unavailable`, `api_unavailable`, `entitlements_unavailable` | every authentication of a request that needs one: its outcome (`missing`: no credential where one is required) |
+//! | `frontegg_verifications_total` | counter | `outcome`: `ok`, `missing`, `malformed`, `too_large`, `algorithm_not_allowed`, `unknown_kid`, `bad_signature`, `expired`, `not_yet_valid`, `wrong_issuer`, `wrong_audience`, `invalid_claims`, `wrong_token_type`, `revoked`, `keys_unavailable`, `api_unavailable` | every authentication: its outcome (`missing`: no credential where one is required, or an anonymous caller checked against a requirement) |
 //! | `frontegg_verified_token_cache_total` | counter | `result`: `hit`, `miss` | remembered verifications (a hit skips the signature check) |
 //! | `frontegg_key_fetches_total` | counter | `outcome`: `ok`, `error`; `reason`: `start`, `unknown_kid`, `refresh` | signing-key fetches |
 //! | `frontegg_key_set_last_success_timestamp_seconds` | gauge | – | Unix time of the last successful key fetch (alert on its age) |
 //! | `frontegg_lookups_total` | counter | `kind`: `access_token`, `user`; `level`: `local`, `shared`, `upstream`; `result`: `hit`, `miss`, `error` | rights lookups at each level: the instance's cache, the shared cache (feature `redis`), the Frontegg API (`hit`: an answer, `error`: none) |
-//! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), else 0 (the latest change of any authenticator of the process: one per process is the rule) |
+//! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), 0 once it is back; absent until the first opening (the latest change of any authenticator of the process: one per process is the rule) |
 //! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
 //! | `frontegg_vendor_token_renewals_total` | counter | `outcome`: `ok`, `error` | vendor-token requests |
-//! | `frontegg_authorization_denials_total` | counter | `kind`: `permission`, `role`, `tenant`, `step_up`, `entitlement` | requirements refused (403, and the step-up 401) |
+//! | `frontegg_authorization_denials_total` | counter | `kind`: `permission`, `role`, `tenant`, `step_up`, `entitlement` | requests refused by a requirement (403, and the step-up 401) in the adapters' extractors and middleware ([`Caller::check`](crate::Caller::check)); not guards, whose failure only chooses another route, nor a handler's own `Identity::satisfies` |
 //! | `frontegg_entitlements_snapshot_offset` | gauge | – | the offset of the entitlements snapshot held |
 //! | `frontegg_entitlements_last_load_timestamp_seconds` | gauge | – | Unix time of the last successful snapshot load |
 //! | `frontegg_entitlements_polls_total` | counter | `outcome`: `unchanged`, `changed`, `error` | polls of the snapshot's offset |
 //!
 //! A histogram's buckets are the recorder's choice (with `metrics-exporter-prometheus`,
 //! `PrometheusBuilder::set_buckets`); without buckets that exporter renders a summary.
+//!
+//! The counters of the hot path (`frontegg_verifications_total{outcome="ok"}`, the remembered
+//! token's `hit` and `miss`, the access token's `local` `hit`) keep their handle per thread,
+//! registered again when the recorder in use changes. So a recorder that deletes idle series
+//! (`metrics-exporter-prometheus`'s `idle_timeout` on counters) would lose those four: do not
+//! set an idle timeout on counters. A recorder installed locally, per thread, for a test is
+//! recognised by its address: two such recorders living one after the other at the same
+//! address would share the handles of the first.
 
 use std::time::{Duration, SystemTime};
 
@@ -44,14 +52,18 @@ macro_rules! hot_counter {
         }
         // The recorder's address tells which recorder is in use; it is compared, never read.
         let recorder = metrics::with_recorder(|r| r as *const dyn metrics::Recorder as *const () as usize);
-        HANDLE.with(|handle| match &mut *handle.borrow_mut() {
+        let kept = HANDLE.try_with(|handle| match &mut *handle.borrow_mut() {
             Some((at, counter)) if *at == recorder => counter.increment(1),
             slot => {
                 let counter = counter!($name $(, $label => $value)*);
                 counter.increment(1);
                 *slot = Some((recorder, counter));
             }
-        })
+        });
+        // The thread is ending and its handles are gone: the facade directly.
+        if kept.is_err() {
+            counter!($name $(, $label => $value)*).increment(1);
+        }
     }};
 }
 
@@ -74,7 +86,6 @@ pub(crate) enum Verification {
     Revoked,
     KeysUnavailable,
     ApiUnavailable,
-    EntitlementsUnavailable,
 }
 
 impl Verification {
@@ -96,7 +107,6 @@ impl Verification {
             Verification::Revoked => "revoked",
             Verification::KeysUnavailable => "keys_unavailable",
             Verification::ApiUnavailable => "api_unavailable",
-            Verification::EntitlementsUnavailable => "entitlements_unavailable",
         }
     }
 }

@@ -133,16 +133,19 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
         ("algorithm_not_allowed", emulator.user_token().sign_alg_none()),
         ("malformed", "not.a-token".to_owned()),
         ("too_large", format!("{}.{}.{}", "a".repeat(10_000), "b".repeat(10_000), "c")),
+        ("invalid_claims", emulator.user_token().claim("sub", 5).sign()),
+        // An access token in the bearer header.
+        ("wrong_token_type", emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &[]).token),
     ];
     for (outcome, token) in &bad {
         let step = series();
         let refused = auth.authenticate(&bearer(token)).await;
         assert!(refused.is_err(), "{outcome}");
         let label = format!(r#"frontegg_verifications_total{{outcome="{outcome}"}}"#);
-        let grown = delta(&step);
-        assert_eq!(grown.get(&label), Some(&1.0), "{outcome}: {grown:?}");
-        // Besides the outcome, only the remembered-token cache may have been asked.
-        assert!(grown.keys().all(|k| k == &label || k == MISS), "{outcome}: {grown:?}");
+        // A token too large is refused before the remembered tokens are asked.
+        let expected: &[(&str, f64)] =
+            if *outcome == "too_large" { &[(label.as_str(), 1.0)] } else { &[(label.as_str(), 1.0), (MISS, 1.0)] };
+        assert_grew(outcome, &step, expected);
     }
     // No credential where one is required, and an unreadable header.
     let step = series();
@@ -259,10 +262,35 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
     assert!(caller.check(&Requirement::entitled("no-such-feature")).is_err());
     assert!(caller.check(&Requirement::all_permissions(["reports.read"])).is_ok());
     let denial = |kind: &str| format!(r#"frontegg_authorization_denials_total{{kind="{kind}"}}"#);
-    let grown = delta(&step);
-    for kind in ["permission", "role", "tenant", "step_up", "entitlement"] {
-        assert_eq!(grown.get(&denial(kind)), Some(&1.0), "{kind}: {grown:?}");
-    }
+    let kinds = ["permission", "role", "tenant", "step_up", "entitlement"].map(denial);
+    let mut expected: Vec<(&str, f64)> = kinds.iter().map(|k| (k.as_str(), 1.0)).collect();
+    expected.extend([(OK, 1.0), (MISS, 1.0)]);
+    assert_grew("denials", &step, &expected);
+    // A guard's question is no refusal: not counted.
+    let step = series();
+    assert!(!caller.permits(&Requirement::all_permissions(["reports.write"])));
+    assert_grew("a guard's question", &step, &[]);
+
+    // An outage of the API: the lookup fails (503), nothing is cached.
+    let unlucky = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
+    let step = series();
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Unavailable);
+    assert!(auth.authenticate(&Credential::new(CredentialKind::ApiKey, unlucky.token.as_str())).await.is_err());
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Normal);
+    assert_grew(
+        "API outage",
+        &step,
+        &[
+            (r#"frontegg_verifications_total{outcome="api_unavailable"}"#, 1.0),
+            (r#"frontegg_lookups_total{kind="access_token",level="local",result="miss"}"#, 1.0),
+            (r#"frontegg_lookups_total{kind="access_token",level="upstream",result="error"}"#, 1.0),
+            (
+                r#"frontegg_upstream_request_duration_seconds{endpoint="access_token_lookup",outcome="server_error"}"#,
+                1.0,
+            ),
+            (MISS, 1.0),
+        ],
+    );
 
     // Entitlements: polls of an unchanged offset, then of a changed one (timed: at least).
     let step = series();
@@ -322,7 +350,10 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
 
     // No label holds an id, a token, a tenant or a URL.
     for name in series().keys() {
-        for secret in [&access.id, "tenant-1", "tenant-2", "user-1", "emulator-client-id", "http", "eyJ"] {
+        let keys = ["reports.read", "reports.write", "admin", "no-such-feature"];
+        for secret in
+            [&access.id, "tenant-1", "tenant-2", "user-1", "emulator-client-id", "http", "eyJ"].iter().chain(&keys)
+        {
             assert!(!name.contains(secret), "{name} holds {secret}");
         }
     }

@@ -12,7 +12,7 @@ use http::{Request, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use frontegg_auth::{AuthError, Caller, Denied, Refusal, Requirement};
+use frontegg_auth::{Caller, Refusal};
 
 use crate::rejection::render;
 
@@ -146,13 +146,14 @@ where
 
 /// The caller first (500, 401), then the path (500, 400), then the tenant (403).
 async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), Refusal> {
-    let identity = Caller::from_extensions(&parts.extensions)?.identified()?.clone();
+    let caller = Caller::from_extensions(&parts.extensions)?.clone();
+    caller.identified()?;
     let params = match RawPathParams::from_request_parts(parts, &()).await {
         Ok(params) => params,
         // Our parameter is not UTF-8 once decoded: it cannot name the caller's tenant (actix
         // decodes such a segment lossily and finds the same mismatch).
         Err(rejection) if rejection.body_text() == format!("Invalid UTF-8 in `{param}`") => {
-            return Err(AuthError::Forbidden(Denied::wrong_tenant()).into());
+            return caller.check_path_tenant(None).map(|_| ()).map_err(Refusal::from);
         }
         // Another parameter is not UTF-8: axum then keeps none of them, so the tenant cannot be
         // checked. Refuse as axum would (400); actix, which decodes lossily, checks the tenant.
@@ -166,5 +167,5 @@ async fn check(parts: &mut http::request::Parts, param: &str) -> Result<(), Refu
         .find(|(key, _)| *key == param)
         .map(|(_, value)| value)
         .ok_or_else(|| Refusal::missing_path_param(param))?;
-    identity.satisfies(&Requirement::tenant(tenant)).map_err(|denied| AuthError::Forbidden(denied).into())
+    caller.check_path_tenant(Some(tenant)).map(|_| ()).map_err(Refusal::from)
 }
