@@ -7,21 +7,27 @@
 //! counters), and an access token whose lookup is cached (three counters; the lookup's TTL is an
 //! hour, so that no lookup happens while measuring). The recorder is installed for this thread
 //! only (the runtime runs on it), so that the runs can alternate.
+//!
+//! Time on a shared VM is noisy; instructions are not. `METRICS_CALLGRIND=none|prometheus` with
+//! `METRICS_ITERATIONS=N` skips criterion and runs the user-token path N times, for
+//! `valgrind --tool=callgrind --toggle-collect='*measured_loop*'` (see BENCHMARKS.md).
 
 use std::hint::black_box;
 
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 
 #[path = "common/criterion.rs"]
 mod settings;
 use frontegg_auth::testing::Emulator;
 use frontegg_auth::{Credential, CredentialKind, TokenType};
 
-fn bench(c: &mut Criterion) {
+type Setup = (tokio::runtime::Runtime, Emulator, frontegg_auth::Authenticator, Credential, Credential);
+
+fn setup() -> Setup {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (_emulator, auth, user, access) = rt.block_on(async {
+    let (emulator, auth, user, access) = rt.block_on(async {
         let emulator = Emulator::start().await;
         let config = emulator.config().access_token_ttl(Duration::from_secs(3600)).build().unwrap();
         let auth = frontegg_auth::Authenticator::new(config).unwrap();
@@ -32,6 +38,11 @@ fn bench(c: &mut Criterion) {
         auth.authenticate(&access).await.unwrap();
         (emulator, auth, user, access)
     });
+    (rt, emulator, auth, user, access)
+}
+
+fn bench(c: &mut Criterion) {
+    let (rt, _emulator, auth, user, access) = setup();
 
     let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let mut group = c.benchmark_group("metrics");
@@ -50,9 +61,37 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// The user-token path `iterations` times, with the Prometheus recorder or none (for callgrind).
+fn count_instructions(mode: &str, iterations: usize) {
+    let (rt, _emulator, auth, user, _) = setup();
+    let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let _installed = (mode == "prometheus").then(|| metrics::set_default_local_recorder(&prometheus));
+    // Warm the per-thread handles, then the measured loop.
+    rt.block_on(auth.authenticate(&user)).unwrap();
+    measured_loop(&rt, &auth, &user, iterations);
+}
+
+/// The loop alone, for `valgrind --tool=callgrind --toggle-collect='*measured_loop*'`.
+#[inline(never)]
+fn measured_loop(rt: &tokio::runtime::Runtime, auth: &frontegg_auth::Authenticator, user: &Credential, n: usize) {
+    rt.block_on(async {
+        for _ in 0..n {
+            auth.authenticate(black_box(user)).await.unwrap();
+        }
+    });
+}
+
 criterion_group! {
     name = benches;
     config = settings::config();
     targets = bench
 }
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(mode) = std::env::var("METRICS_CALLGRIND") {
+        let iterations = std::env::var("METRICS_ITERATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+        return count_instructions(&mode, iterations);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
