@@ -50,6 +50,7 @@ mod wildcard; // the wildcard permission rule
 mod clock; // where "now" comes from
 pub mod telemetry; // the metrics and their one table
 mod keys; // JWKS and PEM into a key set, with every rule a key must pass
+mod sealing; // session ids, session keys, PKCE: what the hosted login keeps secret
 mod lookup; // what a rights lookup asks and answers
 #[cfg(feature = "redis")]
 pub mod shared_cache; // lookups shared by a fleet through Redis
