@@ -126,9 +126,7 @@ impl Admission {
             // A credential that cannot be read, or none where one is required, is an
             // authentication too (`authenticate` counts the others).
             let refused = |e: AuthError| {
-                if let Some(label) = e.verification() {
-                    crate::telemetry::verification(label);
-                }
+                e.count();
                 Refusal::from(e)
             };
             match credential.map_err(refused)? {

@@ -219,11 +219,7 @@ impl Authenticator {
     /// Reads the credential from request headers and authenticates it; `Ok(None)` when there
     /// is none.
     pub async fn authenticate_headers(&self, headers: &HeaderMap) -> Result<Option<Identity>, AuthError> {
-        let credential = Credential::from_headers(headers).inspect_err(|e| {
-            if let Some(label) = e.verification() {
-                crate::telemetry::verification(label);
-            }
-        })?;
+        let credential = Credential::from_headers(headers).inspect_err(AuthError::count)?;
         match credential {
             Some(credential) => self.authenticate(&credential).await.map(Some),
             None => Ok(None),
@@ -240,11 +236,7 @@ impl Authenticator {
         let span = tracing::Span::current();
         match &outcome {
             Ok(_) => crate::telemetry::verification(crate::telemetry::Verification::Ok),
-            Err(e) => {
-                if let Some(label) = e.verification() {
-                    crate::telemetry::verification(label);
-                }
-            }
+            Err(e) => e.count(),
         }
         match &outcome {
             Ok(identity) => {

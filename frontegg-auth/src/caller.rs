@@ -72,7 +72,7 @@ impl Caller {
             Ok(identity)
         });
         if let Err(e) = &outcome {
-            count(e);
+            e.count();
         }
         outcome
     }
@@ -91,7 +91,7 @@ impl Caller {
             None => {
                 let refused = self.identified().and_then(|_| Err(AuthError::Forbidden(Denied::wrong_tenant())));
                 if let Err(e) = &refused {
-                    count(e);
+                    e.count();
                 }
                 refused
             }
@@ -116,15 +116,5 @@ impl Caller {
     ) -> Option<std::sync::Arc<crate::entitlements::EntitlementsStore>> {
         let store = self.identity()?.context().entitlements()?;
         (requirement.needs_entitlements() && store.snapshot().is_none()).then(|| store.clone())
-    }
-}
-
-/// Counts a refusal of [`Caller::check`]: a denial by its kind, an anonymous caller as a missing
-/// credential.
-fn count(refusal: &AuthError) {
-    if let Some(kind) = refusal.denial() {
-        crate::telemetry::denial(kind);
-    } else if let AuthError::MissingCredential = refusal {
-        crate::telemetry::verification(crate::telemetry::Verification::Missing);
     }
 }

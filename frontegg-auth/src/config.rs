@@ -318,14 +318,7 @@ impl ConfigBuilder {
     /// `FRONTEGG_REDIS_URL`, ...). Unset or empty variables are left unset. Without the feature,
     /// a set `FRONTEGG_REDIS_URL` is an error rather than a cache silently not shared.
     pub fn from_env() -> Result<ConfigBuilder, ConfigError> {
-        fn var(name: &'static str) -> Result<Option<String>, ConfigError> {
-            match std::env::var(name) {
-                Ok(v) if v.trim().is_empty() => Ok(None),
-                Ok(v) => Ok(Some(v.trim().to_owned())),
-                Err(std::env::VarError::NotPresent) => Ok(None),
-                Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::Env { name, reason: "is not valid UTF-8" }),
-            }
-        }
+        let var = |name| crate::environment::var(name).map_err(|reason| ConfigError::Env { name, reason });
         #[cfg(not(feature = "redis"))]
         if var("FRONTEGG_REDIS_URL")?.is_some() {
             return Err(ConfigError::Env {

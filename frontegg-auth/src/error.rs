@@ -113,6 +113,16 @@ impl AuthError {
         })
     }
 
+    /// Counts this refusal in the metrics: an authentication by its outcome, a requirement by
+    /// its kind; refusals of neither kind (no entitlements snapshot) are not counted.
+    pub(crate) fn count(&self) {
+        if let Some(outcome) = self.verification() {
+            crate::telemetry::verification(outcome);
+        } else if let Some(kind) = self.denial() {
+            crate::telemetry::denial(kind);
+        }
+    }
+
     /// The kind label of a refused requirement; `None` for other refusals.
     pub(crate) fn denial(&self) -> Option<Denial> {
         match self {

@@ -45,6 +45,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The layers, bottom to top: each module imports only modules declared before it.
+mod environment; // reading FRONTEGG_* variables
 mod secret; // secrets with a redacted Debug
 mod wildcard; // the wildcard permission rule
 mod clock; // where "now" comes from

@@ -162,8 +162,13 @@ fn short_lived_tokens(emulator: &Emulator, n: usize) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_killed_then_restarted_refuses_nothing_and_is_used_again() {
+/// Two instances in use, then `fault`: no request is refused or slow, lookups go direct and the
+/// breaker opens; then `recovery`: the instances share again within 5 s.
+async fn an_outage_refuses_nothing(
+    what: &str,
+    fault: impl FnOnce(&mut RedisServer),
+    recovery: impl FnOnce(&mut RedisServer),
+) {
     let emulator = Emulator::start().await;
     let mut redis = RedisServer::start();
     // Default timeout (50 ms) and breaker; a short TTL so that lookups keep happening.
@@ -174,37 +179,26 @@ async fn redis_killed_then_restarted_refuses_nothing_and_is_used_again() {
     all_pass(&[&a, &b], &tokens, Duration::from_millis(500)).await;
     assert!(a.shared_cache_in_use() && b.shared_cache_in_use());
 
-    redis.kill();
+    fault(&mut redis);
     let before = emulator.calls(Endpoint::AccessTokenLookup);
     let n = all_pass(&[&a, &b], &tokens, Duration::from_secs(2)).await;
-    assert!(emulator.calls(Endpoint::AccessTokenLookup) > before, "lookups went direct during the outage");
-    assert!(!a.shared_cache_in_use(), "the breaker opened");
-    eprintln!("{n} requests while Redis was down");
+    assert!(emulator.calls(Endpoint::AccessTokenLookup) > before, "{what}: lookups went direct during the outage");
+    assert!(!a.shared_cache_in_use(), "{what}: the breaker opened");
+    eprintln!("{what}: {n} requests during the outage");
 
-    redis.restart();
+    recovery(&mut redis);
     let took = shared_again(&emulator, &a, &b, Duration::from_secs(5)).await;
-    eprintln!("shared again {took:?} after the restart");
+    eprintln!("{what}: shared again {took:?} after the recovery");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_then_restarted_refuses_nothing_and_is_used_again() {
+    an_outage_refuses_nothing("killed", RedisServer::kill, RedisServer::restart).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_frozen_then_resumed_refuses_nothing_and_is_used_again() {
-    let emulator = Emulator::start().await;
-    let redis = RedisServer::start();
-    let ttl = Duration::from_millis(300);
-    let cache = || RedisCache::new(&redis.url()).unwrap().first_level_ttl(Duration::from_millis(100));
-    let (a, b) = (instance(&emulator, cache(), ttl), instance(&emulator, cache(), ttl));
-    let tokens = short_lived_tokens(&emulator, 8);
-    all_pass(&[&a, &b], &tokens, Duration::from_millis(500)).await;
-
-    redis.freeze();
-    let before = emulator.calls(Endpoint::AccessTokenLookup);
-    all_pass(&[&a, &b], &tokens, Duration::from_secs(2)).await;
-    assert!(emulator.calls(Endpoint::AccessTokenLookup) > before, "lookups went direct while Redis was frozen");
-    assert!(!a.shared_cache_in_use(), "the breaker opened");
-
-    redis.resume();
-    let took = shared_again(&emulator, &a, &b, Duration::from_secs(5)).await;
-    eprintln!("shared again {took:?} after the resume");
+    an_outage_refuses_nothing("frozen", |r| r.freeze(), |r| r.resume()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -254,16 +254,7 @@ impl RedisCache {
     /// nodes of a cluster; `FRONTEGG_REDIS_CLUSTER=true` makes a single URL a cluster's) and
     /// `FRONTEGG_REDIS_HMAC_KEY`. `Ok(None)` when `FRONTEGG_REDIS_URL` is unset or empty.
     pub fn from_env() -> Result<Option<RedisCache>, RedisCacheError> {
-        fn var(name: &'static str) -> Result<Option<String>, RedisCacheError> {
-            match std::env::var(name) {
-                Ok(v) if v.trim().is_empty() => Ok(None),
-                Ok(v) => Ok(Some(v.trim().to_owned())),
-                Err(std::env::VarError::NotPresent) => Ok(None),
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    Err(RedisCacheError::Env { name, reason: "is not valid UTF-8" })
-                }
-            }
-        }
+        let var = |name| crate::environment::var(name).map_err(|reason| RedisCacheError::Env { name, reason });
         let Some(urls) = var("FRONTEGG_REDIS_URL")? else { return Ok(None) };
         let cluster = match var("FRONTEGG_REDIS_CLUSTER")?.as_deref() {
             None | Some("false" | "0") => false,
