@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, Route, guard, web};
 use frontegg_actix::{
     Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional, entitled,
-    entitled_permission, permission, require, require_tenant_from_path,
+    entitled_permission, login_scope, permission, require, require_tenant_from_path,
 };
 use serde_json::json;
 
@@ -33,7 +33,18 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             )
             // A credential is optional here, but one that is sent must be valid.
             .service(web::resource("/optional").wrap(authenticate_optional(auth.clone())).route(get().to(optional)))
-            // Every route below needs a valid credential; each states what more it needs.
+            // /auth/login, /auth/callback, /auth/logout; before the catch-all scope below.
+            .service(login_scope(&auth))
+            // For browsers: a visitor without a session is sent to the hosted login, and comes back.
+            .service(
+                web::resource("/app")
+                    .wrap(authenticate(auth.clone()).redirect_to_login())
+                    .route(get().to(|identity: Identity| async move {
+                        HttpResponse::Ok().content_type("text/html; charset=utf-8").body(common::app_page(&identity))
+                    })),
+            )
+            // Every route below needs a valid credential (a bearer token, an access token, or the
+            // session cookie of a logged-in browser); each states what more it needs.
             .service(
                 web::scope("")
                     .wrap(authenticate(auth))

@@ -8,9 +8,10 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use axum::response::Html;
 use frontegg_axum::{
     AnyOf, Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional,
-    entitled, entitled_permission, permission, require, require_tenant_from_path, role,
+    entitled, entitled_permission, login_router, permission, require, require_tenant_from_path, role,
 };
 use serde_json::{Value, json};
 
@@ -37,7 +38,13 @@ pub fn app(auth: Authenticator) -> Router {
     // A credential is optional here, but one that is sent must be valid.
     let optional = Router::new().route("/optional", get(optional)).layer(authenticate_optional(auth.clone()));
 
-    // Every route below needs a valid credential; each states what more it needs.
+    // For browsers: a visitor without a session is sent to the hosted login, and comes back.
+    let pages = Router::new()
+        .route("/app", get(|identity: Identity| async move { Html(common::app_page(&identity)) }))
+        .layer(authenticate(auth.clone()).redirect_to_login());
+
+    // Every route below needs a valid credential (a bearer token, an access token, or the
+    // session cookie of a logged-in browser); each states what more it needs.
     let protected = Router::new()
         .route("/me", get(me))
         .route("/reports", get(list_reports).post(create_report))
@@ -47,9 +54,12 @@ pub fn app(auth: Authenticator) -> Router {
         .route("/reports/{id}/approve", post(approve_report))
         .route("/beta", get(|_: Require<BetaDashboard>| async { Json(json!({"beta": true})) }))
         .route("/exports", get(|_: Require<ReadExports>| async { Json(json!([{"id": 1, "format": "csv"}])) }))
-        .layer(authenticate(auth));
+        .layer(authenticate(auth.clone()));
 
-    public.merge(optional).merge(protected)
+    // /auth/login, /auth/callback, /auth/logout.
+    let login = login_router(&auth);
+
+    public.merge(optional).merge(pages).merge(protected).merge(login)
 }
 
 /// Any valid credential.

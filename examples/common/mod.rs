@@ -67,19 +67,62 @@ pub async fn authenticator() -> Result<(Authenticator, Option<Emulator>), Box<dy
     };
     if configured {
         // Reads FRONTEGG_REDIS_URL (and FRONTEGG_REDIS_HMAC_KEY) too.
-        let builder = frontegg_auth::ConfigBuilder::from_env()?;
+        let mut builder = frontegg_auth::ConfigBuilder::from_env()?;
         let credentials = std::env::var("FRONTEGG_API_KEY").is_ok_and(|v| !v.trim().is_empty());
+        let base_url = std::env::var("FRONTEGG_BASE_URL").is_ok_and(|v| !v.trim().is_empty());
+        if credentials && base_url {
+            builder = builder.hosted_login(hosted_login()?);
+        }
         return Ok((Authenticator::new(with_entitlements(builder, credentials).build()?)?, None));
     }
     let emulator = Emulator::start().await;
     eprintln!("No FRONTEGG_* variable is set: using the embedded Frontegg emulator at {}", emulator.url());
-    let mut builder = with_entitlements(emulator.config(), true);
+    let mut builder = with_entitlements(emulator.config(), true).hosted_login(hosted_login()?);
     if let Some(redis) = frontegg_auth::RedisCache::from_env()? {
         eprintln!("Sharing access-token lookups through FRONTEGG_REDIS_URL");
         builder = builder.redis(redis);
     }
     let auth = Authenticator::new(builder.build()?)?;
     Ok((auth, Some(emulator)))
+}
+
+/// The hosted login: `FRONTEGG_APP_URL` (default `http://BIND_ADDR`), `FRONTEGG_SESSION_KEY`
+/// (default: a random key, sessions end with the process) and the rest of
+/// `LoginSettings::from_env`; a login without `return_to` ends on `/app`.
+fn hosted_login() -> Result<frontegg_auth::LoginSettings, Box<dyn std::error::Error>> {
+    Ok(frontegg_auth::LoginSettings::from_env_or(format!("http://{}", bind_addr()))?.default_return_to("/app").build()?)
+}
+
+/// The `/app` page of a logged-in user: name, email, roles, a button that calls `/reports` with
+/// the session cookie (same origin), and the logout link.
+#[allow(dead_code)] // each binary uses what it needs
+pub fn app_page(identity: &frontegg_auth::Identity) -> String {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    };
+    let name = escape(identity.name().unwrap_or("(no name)"));
+    let email = escape(identity.email().unwrap_or("(no email)"));
+    let roles = escape(&identity.roles().join(", "));
+    format!(
+        r#"<!doctype html>
+<html><head><meta charset="utf-8"><title>frontegg-rs example</title></head>
+<body>
+<h1>Hello, <span id="name">{name}</span></h1>
+<p>Email: <span id="email">{email}</span></p>
+<p>Roles: <span id="roles">{roles}</span></p>
+<p><button id="load-reports" type="button">Load reports</button> <span id="reports-status"></span></p>
+<pre id="reports"></pre>
+<p><a id="logout" href="/auth/logout">Log out</a></p>
+<script>
+document.getElementById("load-reports").addEventListener("click", async () => {{
+  const answer = await fetch("/reports", {{ credentials: "same-origin" }});
+  document.getElementById("reports").textContent = await answer.text();
+  document.getElementById("reports-status").textContent = String(answer.status);
+}});
+</script>
+</body></html>
+"#
+    )
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM (what an orchestrator sends): the start of a
@@ -185,6 +228,8 @@ pub fn print_demo(emulator: &Emulator, base: &str) {
             format!("curl -i {base}/exports{}", bearer(&reader)),
         ),
     ];
+    println!();
+    println!("Log in through the emulator's hosted login: open {base}/app in a browser.");
     println!();
     println!("Try it (each command says the status it answers):");
     for (what, status, command) in commands {

@@ -74,6 +74,12 @@ impl Authentication {
         Authentication { admission: self.admission.allow_cors_preflight() }
     }
 
+    /// For routes meant for browsers: anonymous `GET`s go to the hosted login instead of a 401;
+    /// see [`Admission::redirect_to_login`].
+    pub fn redirect_to_login(self) -> Self {
+        Authentication { admission: self.admission.redirect_to_login() }
+    }
+
     /// The admission policy.
     pub fn admission(&self) -> &Admission {
         &self.admission
@@ -109,19 +115,19 @@ impl<S> std::fmt::Debug for AuthenticationMiddleware<S> {
 }
 
 /// An actix-web request, as the core's admission reads it.
-struct Head<'a>(&'a ServiceRequest);
+pub(crate) struct Head<'a>(pub(crate) &'a actix_web::dev::RequestHead);
 
 impl RequestHead for Head<'_> {
     fn method(&self) -> &str {
-        self.0.method().as_str()
+        self.0.method.as_str()
     }
 
     fn path_and_query(&self) -> &str {
-        self.0.uri().path_and_query().map_or("/", |p| p.as_str())
+        self.0.uri.path_and_query().map_or("/", |p| p.as_str())
     }
 
     fn header_values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> {
-        self.0.headers().get_all(name).map(|v| v.as_bytes())
+        self.0.headers.get_all(name).map(|v| v.as_bytes())
     }
 }
 
@@ -140,12 +146,20 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let admitting = self.admission.admit(&Head(&req));
+        let admitting = self.admission.admit(&Head(req.head()));
         Box::pin(async move {
             match admitting.await {
-                Ok(caller) => {
+                Ok(admitted) => {
+                    let (caller, set_cookie) = admitted.into_parts();
                     req.extensions_mut().insert(caller);
-                    service.call(req).await.map(ServiceResponse::map_into_left_body)
+                    let mut response = service.call(req).await?;
+                    // The session cookie named no session: it is cleared with the answer.
+                    if let Some(value) =
+                        set_cookie.and_then(|v| actix_web::http::header::HeaderValue::from_bytes(v.as_bytes()).ok())
+                    {
+                        response.headers_mut().append(actix_web::http::header::SET_COOKIE, value);
+                    }
+                    Ok(response.map_into_left_body())
                 }
                 Err(refusal) => Ok(req.into_response(render(&refusal)).map_into_right_body()),
             }

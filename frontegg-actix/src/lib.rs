@@ -364,17 +364,19 @@ mod authentication;
 mod authorization;
 mod extract;
 pub mod guard;
+mod login;
 mod rejection;
 
 pub use authentication::{Authentication, AuthenticationMiddleware, authenticate, authenticate_optional};
 pub use authorization::{Authorization, AuthorizationMiddleware, require, require_tenant_from_path};
 pub use extract::{Identity, MaybeIdentity, Require};
+pub use login::login_scope;
 pub use rejection::{AuthRejection, render};
 
 pub use frontegg_auth;
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker, SteppedUp, SteppedUpWithin};
 pub use frontegg_auth::{
     API_KEY_HEADER, Algorithm, AuthError, Authenticator, Caller, Config, ConfigBuilder, ConfigError, Credential,
-    CredentialKind, Denied, KeySource, Refusal, Region, Requirement, TokenType, entitled, entitled_permission,
-    permission, role,
+    CredentialKind, Denied, HostedLogin, KeySource, LoginSettings, Refusal, Region, Requirement, TokenType, entitled,
+    entitled_permission, permission, role,
 };

@@ -80,9 +80,18 @@ impl ResponseError for AuthRejection {
 /// A refusal as an actix-web response: the core's status, every header copied by name and
 /// bytes, and the body, byte for byte.
 pub fn render(refusal: &Refusal) -> HttpResponse {
-    let status = StatusCode::from_u16(refusal.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    render_parts(refusal.status(), &refusal.headers(), refusal.body())
+}
+
+/// The one conversion of a core answer (status, headers, body) into an actix-web response.
+pub(crate) fn render_parts(
+    status: http::StatusCode,
+    headers: &[(http::HeaderName, http::HeaderValue)],
+    body: bytes::Bytes,
+) -> HttpResponse {
+    let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
-    for (name, value) in refusal.headers() {
+    for (name, value) in headers {
         // actix-web has its own `http` types; both accept everything the core's do, so a failure
         // is impossible, and would drop that one header rather than panic.
         if let (Ok(name), Ok(value)) =
@@ -91,5 +100,5 @@ pub fn render(refusal: &Refusal) -> HttpResponse {
             response.append_header((name, value));
         }
     }
-    response.body(refusal.body())
+    response.body(body)
 }

@@ -3,52 +3,15 @@
 
 use std::future::Future;
 
-use http::Method;
+use http::{HeaderValue, Method};
 
 use crate::authenticator::Authenticator;
 use crate::caller::Caller;
-use crate::credential::{API_KEY_HEADER, Credential};
+use crate::credential::{API_KEY_HEADER, Credential, CredentialKind};
 use crate::error::AuthError;
+use crate::head::RequestHead;
+use crate::hosted_login::SessionLookup;
 use crate::refusal::Refusal;
-
-/// What admission reads of a request: its method, its target and its headers. Implemented for
-/// `http` requests; an adapter implements it for its framework's request type.
-pub trait RequestHead {
-    /// The method, as sent (`GET`, `OPTIONS`...).
-    fn method(&self) -> &str;
-    /// The path and query, as sent.
-    fn path_and_query(&self) -> &str;
-    /// Every value of the header `name` (lower case), in order.
-    fn header_values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]>;
-}
-
-impl<B> RequestHead for http::Request<B> {
-    fn method(&self) -> &str {
-        self.method().as_str()
-    }
-
-    fn path_and_query(&self) -> &str {
-        self.uri().path_and_query().map_or("/", |p| p.as_str())
-    }
-
-    fn header_values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> {
-        self.headers().get_all(name).into_iter().map(|v| v.as_bytes())
-    }
-}
-
-impl RequestHead for http::request::Parts {
-    fn method(&self) -> &str {
-        self.method.as_str()
-    }
-
-    fn path_and_query(&self) -> &str {
-        self.uri.path_and_query().map_or("/", |p| p.as_str())
-    }
-
-    fn header_values<'a>(&'a self, name: &'static str) -> impl Iterator<Item = &'a [u8]> {
-        self.headers.get_all(name).into_iter().map(|v| v.as_bytes())
-    }
-}
 
 /// Whether a request without a credential is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,15 +20,39 @@ enum Mode {
     Optional,
 }
 
+/// What admission found: the [`Caller`], and a `Set-Cookie` for the answer when the request's
+/// session cookie named no session (it is cleared).
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    caller: Caller,
+    set_cookie: Option<HeaderValue>,
+}
+
+impl Admitted {
+    /// The caller.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The caller and the `Set-Cookie` value to add to the answer, if any.
+    pub fn into_parts(self) -> (Caller, Option<HeaderValue>) {
+        (self.caller, self.set_cookie)
+    }
+}
+
 /// The admission policy: which authenticator, whether a credential is required, whether CORS
-/// preflights pass. Cheap to clone.
+/// preflights pass, whether browsers are sent to the login. Cheap to clone.
+///
+/// With the hosted login configured ([`Authenticator::hosted_login`]), the session cookie is one
+/// more credential, read when the request has neither `Authorization` nor `x-api-key`; see
+/// [`hosted_login`](crate::hosted_login#sessions).
 ///
 /// ```
 /// use frontegg_auth::{Admission, Authenticator, Caller};
 ///
 /// # async fn demo(auth: Authenticator, request: http::Request<()>) {
 /// let admission = Admission::required(auth);
-/// match admission.admit(&request).await {
+/// match admission.admit(&request).await.map(|admitted| admitted.into_parts().0) {
 ///     Ok(Caller::Identified(identity)) => println!("{}", identity.sub()),
 ///     Ok(Caller::Anonymous) => println!("anonymous"),
 ///     Err(refusal) => println!("answered {}", refusal.status()),
@@ -77,18 +64,19 @@ pub struct Admission {
     auth: Authenticator,
     mode: Mode,
     allow_preflight: bool,
+    redirect_to_login: bool,
 }
 
 impl Admission {
     /// Every request must carry a valid credential (401 otherwise).
     pub fn required(auth: Authenticator) -> Admission {
-        Admission { auth, mode: Mode::Required, allow_preflight: false }
+        Admission { auth, mode: Mode::Required, allow_preflight: false, redirect_to_login: false }
     }
 
     /// A request without any credential is admitted as [`Caller::Anonymous`]; a credential that
     /// is present must still be valid (401 otherwise).
     pub fn optional(auth: Authenticator) -> Admission {
-        Admission { auth, mode: Mode::Optional, allow_preflight: false }
+        Admission { auth, mode: Mode::Optional, allow_preflight: false, redirect_to_login: false }
     }
 
     /// Admits CORS preflights (`OPTIONS` with `Access-Control-Request-Method`) without a
@@ -96,6 +84,15 @@ impl Admission {
     /// a CORS layer placed outside the authentication answers them before they get here.
     pub fn allow_cors_preflight(mut self) -> Admission {
         self.allow_preflight = true;
+        self
+    }
+
+    /// For routes meant for browsers: a `GET` or `HEAD` without any credential (or whose session
+    /// ended) is sent to the hosted login (303 to `{routes}/login?return_to=<this path>`) rather
+    /// than answered 401. Other methods, and every refusal of a credential that was presented,
+    /// keep their answers. Without the hosted login configured, nothing changes.
+    pub fn redirect_to_login(mut self) -> Admission {
+        self.redirect_to_login = true;
         self
     }
 
@@ -111,15 +108,30 @@ impl Admission {
 
     /// The decision for one request. The head is read at once; the returned future owns what
     /// it needs, so the request can move on while it runs.
-    pub fn admit(&self, head: &impl RequestHead) -> impl Future<Output = Result<Caller, Refusal>> + Send + 'static {
+    pub fn admit(
+        &self,
+        head: &impl RequestHead,
+    ) -> impl Future<Output = Result<Admitted, Refusal>> + Send + 'static {
+        let method = head.method();
         let preflight = self.allow_preflight
-            && head.method() == Method::OPTIONS.as_str()
+            && method == Method::OPTIONS.as_str()
             && head.header_values("access-control-request-method").next().is_some();
         let credential = if preflight {
             Ok(None)
         } else {
             Credential::from_values(head.header_values("authorization"), head.header_values(API_KEY_HEADER))
         };
+        // The session cookie counts only when no header credential is there.
+        let login = self.auth.hosted_login().cloned();
+        let session = match (&credential, &login) {
+            (Ok(None), Some(login)) if !preflight => login.session_cookie(head).map(|cookie| {
+                let safe = matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
+                (cookie, safe || login.same_origin(head))
+            }),
+            _ => None,
+        };
+        let browser = self.redirect_to_login && matches!(method, "GET" | "HEAD");
+        let login_location = login.as_ref().filter(|_| browser).map(|l| l.login_location(head.path_and_query()));
         let auth = self.auth.clone();
         let mode = self.mode;
         async move {
@@ -129,11 +141,38 @@ impl Admission {
                 e.count();
                 Refusal::from(e)
             };
-            match credential.map_err(refused)? {
-                Some(credential) => Ok(Caller::Identified(auth.authenticate(&credential).await?)),
-                None if preflight || mode == Mode::Optional => Ok(Caller::Anonymous),
-                None => Err(refused(AuthError::MissingCredential)),
+            if let Some(credential) = credential.map_err(refused)? {
+                let identity = auth.authenticate(&credential).await?;
+                return Ok(Admitted { caller: Caller::Identified(identity), set_cookie: None });
             }
+            let mut cleared = None;
+            if let (Some((cookie, same_origin)), Some(login)) = (session, &login) {
+                if !same_origin {
+                    crate::telemetry::session(crate::telemetry::SessionEvent::CrossSiteRefused);
+                    return Err(Refusal::from(AuthError::CrossSiteRequest));
+                }
+                match login.session(&cookie).await {
+                    SessionLookup::Active(access) => {
+                        match auth.authenticate(&Credential::new(CredentialKind::Bearer, access)).await {
+                            Ok(identity) => {
+                                return Ok(Admitted { caller: Caller::Identified(identity), set_cookie: None });
+                            }
+                            Err(e) if e.is_unavailable() => return Err(Refusal::from(e)),
+                            // A session whose token no longer verifies is no credential.
+                            Err(_) => cleared = login.clear_session_cookie(),
+                        }
+                    }
+                    SessionLookup::Gone => cleared = login.clear_session_cookie(),
+                    SessionLookup::Unavailable => return Err(Refusal::from(AuthError::SessionUnavailable)),
+                }
+            }
+            if preflight || mode == Mode::Optional {
+                return Ok(Admitted { caller: Caller::Anonymous, set_cookie: cleared });
+            }
+            if let Some(location) = login_location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                return Err(Refusal::redirect(location).with_set_cookie(cleared));
+            }
+            Err(refused(AuthError::MissingCredential).with_set_cookie(cleared))
         }
     }
 }

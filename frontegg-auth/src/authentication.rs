@@ -62,6 +62,12 @@ impl AuthenticationLayer {
         AuthenticationLayer { admission: self.admission.allow_cors_preflight() }
     }
 
+    /// For routes meant for browsers: anonymous `GET`s go to the hosted login instead of a 401;
+    /// see [`Admission::redirect_to_login`].
+    pub fn redirect_to_login(self) -> Self {
+        AuthenticationLayer { admission: self.admission.redirect_to_login() }
+    }
+
     /// The admission policy.
     pub fn admission(&self) -> &Admission {
         &self.admission

@@ -15,6 +15,7 @@ use crate::error::AuthError;
 use crate::identity::Identity;
 use crate::key_cache::{KeyCache, KeyCacheSettings, KeyError};
 use crate::rights::{Rights, RightsSettings};
+use crate::hosted_login::HostedLogin;
 use crate::verify::Verifier;
 
 /// Tries `attempt` until it succeeds or `deadline` passes, pausing 250 ms after a failure; the
@@ -66,8 +67,9 @@ pub struct Authenticator {
 struct Inner {
     config: Config,
     keys: Arc<KeyCache>,
-    verifier: Verifier,
+    verifier: Arc<Verifier>,
     rights: Rights,
+    login: Option<HostedLogin>,
     gateway: Gateway,
     entitlements: Option<Arc<EntitlementsStore>>,
 }
@@ -131,9 +133,26 @@ impl Authenticator {
         if let Some(shared) = rights.shared() {
             shared.warm_up();
         }
+        let verifier = Arc::new(Verifier::new(&config, keys.clone(), entitlements.clone()));
+        let login = match (&config.hosted_login, config.base_url(), &config.client_id, &config.api_key) {
+            (Some(settings), Some(base), Some(client_id), Some(api_key)) => Some(
+                HostedLogin::new(
+                    settings.clone(),
+                    base,
+                    client_id,
+                    api_key.clone(),
+                    gateway.transport().http().clone(),
+                    config.http_timeout,
+                    verifier.clone(),
+                )
+                .map_err(|e| ConfigError::Login(crate::login::LoginSettingsError::Store(e)))?,
+            ),
+            _ => None,
+        };
         Ok(Authenticator {
             inner: Arc::new(Inner {
-                verifier: Verifier::new(&config, keys.clone(), entitlements.clone()),
+                verifier,
+                login,
                 keys,
                 rights,
                 gateway,
@@ -141,6 +160,12 @@ impl Authenticator {
                 config,
             }),
         })
+    }
+
+    /// The hosted login, when it is configured
+    /// ([`ConfigBuilder::hosted_login`](crate::ConfigBuilder::hosted_login)).
+    pub fn hosted_login(&self) -> Option<&HostedLogin> {
+        self.inner.login.as_ref()
     }
 
     /// The configuration.
@@ -210,6 +235,9 @@ impl Authenticator {
     /// is nothing to wait for. Dropping the last clone closes the connections too, without
     /// waiting for the writes.
     pub async fn shutdown(&self) {
+        if let Some(login) = &self.inner.login {
+            login.shutdown();
+        }
         #[cfg(feature = "redis")]
         if let Some(shared) = self.inner.rights.shared() {
             shared.shutdown().await;

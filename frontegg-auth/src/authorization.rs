@@ -119,7 +119,7 @@ where
             return RequirementFuture { flow: Flow::Deciding { decision, inner: Some(inner), request: Some(req) } };
         }
         match caller.check(&self.requirement) {
-            Ok(_) => RequirementFuture { flow: Flow::Calling { future: self.inner.call(req) } },
+            Ok(_) => RequirementFuture { flow: Flow::Calling { future: self.inner.call(req), set_cookie: None } },
             Err(e) => RequirementFuture { flow: Flow::refused(&e.into()) },
         }
     }

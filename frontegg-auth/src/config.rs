@@ -9,6 +9,7 @@ pub use jsonwebtoken::Algorithm;
 use reqwest::Url;
 
 use crate::clock::Clock;
+use crate::login::{LoginSettings, LoginSettingsError};
 use crate::keys::{KeySet, KeySetError};
 use crate::secret::{ApiKey, JwtSecret};
 #[cfg(feature = "redis")]
@@ -133,6 +134,13 @@ pub enum ConfigError {
     #[cfg(feature = "redis")]
     #[error("the shared cache cannot be used")]
     Redis(#[source] RedisCacheError),
+    /// The hosted login's settings are unusable.
+    #[error("the hosted login cannot be used: {0}")]
+    Login(#[source] LoginSettingsError),
+    /// The hosted login needs the environment's domain and the credentials it exchanges codes
+    /// with.
+    #[error("the hosted login needs the base URL (FRONTEGG_BASE_URL) and the credentials (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY)")]
+    LoginNeedsBaseUrlAndCredentials,
 }
 
 /// A validated configuration; cheap to clone. Build it with [`Config::builder`] or [`Config::from_env`].
@@ -180,6 +188,7 @@ pub struct Config {
     pub(crate) entitlements: Option<EntitlementsSettings>,
     #[cfg(feature = "redis")]
     pub(crate) redis: Option<RedisCache>,
+    pub(crate) hosted_login: Option<LoginSettings>,
 }
 
 /// How entitlements are loaded; see [`ConfigBuilder::entitlements`].
@@ -238,6 +247,11 @@ impl Config {
         self.entitlements.is_some()
     }
 
+    /// The hosted login's settings, when it is on.
+    pub fn hosted_login(&self) -> Option<&LoginSettings> {
+        self.hosted_login.as_ref()
+    }
+
     /// Whether vendor credentials were given (needed for access tokens and the management API).
     pub fn has_credentials(&self) -> bool {
         self.api_key.is_some()
@@ -278,6 +292,7 @@ pub struct ConfigBuilder {
     entitlements_download_timeout: Option<Duration>,
     #[cfg(feature = "redis")]
     redis: Option<RedisCache>,
+    hosted_login: Option<LoginSettings>,
 }
 
 /// Defaults, in one place so that the docs and the code agree.
@@ -315,7 +330,8 @@ impl ConfigBuilder {
     /// A builder filled from the environment: `FRONTEGG_BASE_URL`, `FRONTEGG_CLIENT_ID`,
     /// `FRONTEGG_API_KEY` and `FRONTEGG_API_GATEWAY_URL` (default: the EU gateway), and with the
     /// feature `redis` the shared cache ([`RedisCache::from_env`](crate::RedisCache::from_env):
-    /// `FRONTEGG_REDIS_URL`, ...). Unset or empty variables are left unset. Without the feature,
+    /// `FRONTEGG_REDIS_URL`, ...), and when `FRONTEGG_APP_URL` is set, the hosted login
+    /// ([`LoginSettings::from_env`]). Unset or empty variables are left unset. Without the feature,
     /// a set `FRONTEGG_REDIS_URL` is an error rather than a cache silently not shared.
     pub fn from_env() -> Result<ConfigBuilder, ConfigError> {
         let var = |name| crate::environment::var(name).map_err(|reason| ConfigError::Env { name, reason });
@@ -333,6 +349,9 @@ impl ConfigBuilder {
             gateway_url: var("FRONTEGG_API_GATEWAY_URL")?,
             #[cfg(feature = "redis")]
             redis: RedisCache::from_env().map_err(ConfigError::Redis)?,
+            hosted_login: LoginSettings::from_env()
+                .and_then(|builder| builder.map(|b| b.build()).transpose())
+                .map_err(ConfigError::Login)?,
             ..ConfigBuilder::default()
         })
     }
@@ -545,6 +564,13 @@ impl ConfigBuilder {
         self
     }
 
+    /// Turns on the hosted login: [`HostedLogin`](crate::HostedLogin), its routes in the
+    /// adapters, and the session cookie as a credential. Needs the base URL and the credentials.
+    pub fn hosted_login(mut self, settings: LoginSettings) -> Self {
+        self.hosted_login = Some(settings);
+        self
+    }
+
     /// Checks everything and builds.
     pub fn build(self) -> Result<Config, ConfigError> {
         let base_url = self.base_url.as_deref().map(|u| parse_url("the base URL", u)).transpose()?;
@@ -693,6 +719,10 @@ impl ConfigBuilder {
             redis.check().map_err(ConfigError::Redis)?;
         }
 
+        if self.hosted_login.is_some() && (base_url.is_none() || api_key.is_none()) {
+            return Err(ConfigError::LoginNeedsBaseUrlAndCredentials);
+        }
+
         Ok(Config {
             base_url,
             gateway_url,
@@ -722,6 +752,7 @@ impl ConfigBuilder {
             entitlements,
             #[cfg(feature = "redis")]
             redis: self.redis,
+            hosted_login: self.hosted_login,
         })
     }
 }

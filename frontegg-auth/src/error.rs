@@ -78,6 +78,15 @@ pub enum AuthError {
     /// are not turned on).
     #[error("The entitlements cannot be checked yet")]
     EntitlementsUnavailable,
+    /// The request came with a session cookie and the session store could not answer, or the
+    /// session's token needed a refresh that Frontegg could not give: the session is kept, the
+    /// caller may retry (503, never a logout).
+    #[error("The session cannot be read right now")]
+    SessionUnavailable,
+    /// An unsafe method (POST, PUT, PATCH, DELETE) authenticated by the session cookie alone,
+    /// from another origin or without the headers that would tell (cross-site request forgery).
+    #[error("A request authenticated by the session cookie must come from the app's own origin")]
+    CrossSiteRequest,
 }
 
 impl AuthError {
@@ -85,7 +94,10 @@ impl AuthError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            AuthError::KeysUnavailable(_) | AuthError::ApiUnavailable(_) | AuthError::EntitlementsUnavailable
+            AuthError::KeysUnavailable(_)
+                | AuthError::ApiUnavailable(_)
+                | AuthError::EntitlementsUnavailable
+                | AuthError::SessionUnavailable
         )
     }
 }
@@ -109,7 +121,12 @@ impl AuthError {
             AuthError::Revoked => Verification::Revoked,
             AuthError::KeysUnavailable(_) => Verification::KeysUnavailable,
             AuthError::ApiUnavailable(_) => Verification::ApiUnavailable,
-            AuthError::Forbidden(_) | AuthError::StepUpRequired(_) | AuthError::EntitlementsUnavailable => return None,
+            // Counted by their own metrics (frontegg_sessions_total), or not authentications.
+            AuthError::Forbidden(_)
+            | AuthError::StepUpRequired(_)
+            | AuthError::EntitlementsUnavailable
+            | AuthError::SessionUnavailable
+            | AuthError::CrossSiteRequest => return None,
         })
     }
 

@@ -10,11 +10,12 @@ use bytes::Bytes;
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::caller::Caller;
+use crate::admission::Admitted;
 use crate::refusal::Refusal;
 
-/// An asynchronous decision: go on (with the caller to store in the request, if any), or refuse.
-pub(crate) type Decision = Pin<Box<dyn Future<Output = Result<Option<Caller>, Refusal>> + Send>>;
+/// An asynchronous decision: go on (with the caller to store in the request and a cookie for the
+/// answer, if any), or refuse.
+pub(crate) type Decision = Pin<Box<dyn Future<Output = Result<Option<Admitted>, Refusal>> + Send>>;
 
 pin_project_lite::pin_project! {
     #[project = FlowProj]
@@ -23,7 +24,7 @@ pin_project_lite::pin_project! {
         S: Service<Request<ReqBody>>,
     {
         Deciding { decision: Decision, inner: Option<S>, request: Option<Request<ReqBody>> },
-        Calling { #[pin] future: S::Future },
+        Calling { #[pin] future: S::Future, set_cookie: Option<http::HeaderValue> },
         Answered { response: Option<S::Response> },
     }
 }
@@ -44,7 +45,13 @@ where
     ) -> Poll<Result<Response<ResBody>, S::Error>> {
         loop {
             match self.as_mut().project() {
-                FlowProj::Calling { future } => return future.poll(cx),
+                FlowProj::Calling { future, set_cookie } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    if let Some(cookie) = set_cookie.take() {
+                        response.headers_mut().append(http::header::SET_COOKIE, cookie);
+                    }
+                    return Poll::Ready(Ok(response));
+                }
                 FlowProj::Answered { response } => {
                     return match response.take() {
                         Some(response) => Poll::Ready(Ok(response)),
@@ -64,12 +71,15 @@ where
                         return Poll::Pending;
                     };
                     match decided {
-                        Ok(caller) => {
-                            if let Some(caller) = caller {
+                        Ok(admitted) => {
+                            let mut set_cookie = None;
+                            if let Some(admitted) = admitted {
+                                let (caller, cookie) = admitted.into_parts();
                                 request.extensions_mut().insert(caller);
+                                set_cookie = cookie;
                             }
                             let future = service.call(request);
-                            self.set(Flow::Calling { future });
+                            self.set(Flow::Calling { future, set_cookie });
                         }
                         Err(refusal) => return Poll::Ready(Ok(refusal.to_response())),
                     }

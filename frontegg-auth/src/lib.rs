@@ -14,6 +14,8 @@
 //! - [`AuthError`]: why a caller is refused; [`Refusal`]: every answer with its HTTP form (the
 //!   [table of answers](refusal#answers));
 //! - [`AuthenticationLayer`] and [`RequirementLayer`]: tower middleware;
+//! - [`HostedLogin`]: Frontegg's hosted login for server-rendered apps, with server-side
+//!   sessions behind a cookie ([`LoginSettings`]);
 //! - [`api::FronteggClient`]: the permission-model management API;
 //! - `shared_cache` (feature `redis`): lookups shared by a fleet through Redis;
 //! - `testing` (feature `testing`): a Frontegg emulator on 127.0.0.1 and token minting.
@@ -49,12 +51,16 @@ mod environment; // reading FRONTEGG_* variables
 mod secret; // secrets with a redacted Debug
 mod wildcard; // the wildcard permission rule
 mod clock; // where "now" comes from
+mod head; // what is read of a request, whatever the framework
 pub mod telemetry; // the metrics and their one table
 mod keys; // JWKS and PEM into a key set, with every rule a key must pass
 mod sealing; // session ids, session keys, PKCE: what the hosted login keeps secret
 mod lookup; // what a rights lookup asks and answers
 #[cfg(feature = "redis")]
 pub mod shared_cache; // lookups shared by a fleet through Redis
+pub mod login; // the hosted login's settings
+mod sessions; // where sessions are kept: in process or in Redis, sealed
+mod oauth; // Frontegg's authorize URL and token endpoint
 pub mod config; // the configuration, checked once (static keys with `keys`)
 mod refresh; // a shared, single-flight value (key set, vendor token)
 pub mod api; // transport, vendor token, gateway client, management API
@@ -66,6 +72,7 @@ mod error; // why a caller is refused
 mod credential; // the credential of a request's headers
 mod verify; // signature and claims into an identity
 mod rights; // access-token and user lookups, cached in process and shared
+pub mod hosted_login; // the login routes and the session behind the cookie
 pub mod requirement; // requirements and their verdicts
 pub mod markers; // requirements as types
 pub mod refusal; // every answer with its HTTP form
@@ -79,7 +86,10 @@ pub mod authorization; // the tower requirement layer
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use admission::{Admission, RequestHead};
+pub use admission::{Admission, Admitted};
+pub use head::RequestHead;
+pub use hosted_login::{HostedLogin, LoginAnswer};
+pub use login::LoginSettings;
 pub use authentication::{AuthenticationFuture, AuthenticationLayer, AuthenticationService};
 pub use authenticator::Authenticator;
 pub use authorization::{RequirementFuture, RequirementLayer, RequirementService};

@@ -59,6 +59,9 @@ pub struct Refusal {
     kind: Kind,
     /// Extra challenge parameters, after the standard ones (RFC 9470's `acr_values`, `max_age`).
     params: Vec<(&'static str, String)>,
+    /// A `Set-Cookie` to send with the answer: the hosted login's cookie cleared when it names no
+    /// session.
+    cookie: Option<HeaderValue>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +83,7 @@ impl Refusal {
     }
 
     fn of(kind: Kind) -> Refusal {
-        Refusal { kind, params: Vec::new() }
+        Refusal { kind, params: Vec::new(), cookie: None }
     }
 
     /// The 500 of a tenant check on a route that has no path parameter `param` (or where the
@@ -107,6 +110,12 @@ impl Refusal {
     /// ```
     pub fn with_challenge_param(mut self, name: &'static str, value: impl Into<String>) -> Refusal {
         self.params.push((name, value.into()));
+        self
+    }
+
+    /// Sends `Set-Cookie: value` with the answer (the session cookie cleared).
+    pub(crate) fn with_set_cookie(mut self, value: Option<HeaderValue>) -> Refusal {
+        self.cookie = value;
         self
     }
 
@@ -150,7 +159,7 @@ impl Refusal {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match &self.kind {
-            Kind::Auth(AuthError::Forbidden(_)) => StatusCode::FORBIDDEN,
+            Kind::Auth(AuthError::Forbidden(_) | AuthError::CrossSiteRequest) => StatusCode::FORBIDDEN,
             Kind::Auth(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Auth(_) => StatusCode::UNAUTHORIZED,
             Kind::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -164,6 +173,7 @@ impl Refusal {
         match &self.kind {
             Kind::Auth(AuthError::MissingCredential) => "unauthorized",
             Kind::Auth(AuthError::Forbidden(_)) => "insufficient_scope",
+            Kind::Auth(AuthError::CrossSiteRequest) => "access_denied",
             Kind::Auth(AuthError::StepUpRequired(_)) => "insufficient_user_authentication",
             Kind::Auth(e) if e.is_unavailable() => "temporarily_unavailable",
             Kind::Auth(_) => "invalid_token",
@@ -188,6 +198,10 @@ impl Refusal {
         let Kind::Auth(error) = &self.kind else {
             return None;
         };
+        if *error == AuthError::CrossSiteRequest {
+            // Not a matter of the credential: no challenge.
+            return None;
+        }
         let mut out = match error {
             // §3.1: a request without credentials gets no error code, nor does an outage.
             AuthError::MissingCredential => "Bearer".to_owned(),
@@ -218,11 +232,14 @@ impl Refusal {
 
     /// Every header of the answer, in order.
     pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
+        let cookie = self.cookie.iter().map(|value| (header::SET_COOKIE, value.clone()));
         if let Kind::Redirect(location) = &self.kind {
-            return vec![
+            let mut headers = vec![
                 (header::LOCATION, location.clone()),
                 (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
             ];
+            headers.extend(cookie);
+            return headers;
         }
         let mut headers = vec![
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
@@ -234,6 +251,7 @@ impl Refusal {
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             headers.push((header::RETRY_AFTER, HeaderValue::from_static("5")));
         }
+        headers.extend(cookie);
         headers
     }
 

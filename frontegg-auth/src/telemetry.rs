@@ -17,12 +17,15 @@
 //! | `frontegg_key_set_last_success_timestamp_seconds` | gauge | – | Unix time of the last successful key fetch (alert on its age) |
 //! | `frontegg_lookups_total` | counter | `kind`: `access_token`, `user`; `level`: `local`, `shared`, `upstream`; `result`: `hit`, `miss`, `error` | rights lookups at each level: the instance's cache, the shared cache (feature `redis`), the Frontegg API (`hit`: an answer, `error`: none) |
 //! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), 0 once it is back; absent until the first opening (the latest change of any authenticator of the process: one per process is the rule) |
-//! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
+//! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`, `oauth_token`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
 //! | `frontegg_vendor_token_renewals_total` | counter | `outcome`: `ok`, `error` | vendor-token requests |
 //! | `frontegg_authorization_denials_total` | counter | `kind`: `permission`, `role`, `tenant`, `step_up`, `entitlement` | requests refused by a requirement (403, and the step-up 401) in the adapters' extractors and middleware ([`Caller::check`](crate::Caller::check)); not guards, whose failure only chooses another route, nor a handler's own `Identity::satisfies` |
 //! | `frontegg_entitlements_snapshot_offset` | gauge | – | the offset of the entitlements snapshot held |
 //! | `frontegg_entitlements_last_load_timestamp_seconds` | gauge | – | Unix time of the last successful snapshot load |
 //! | `frontegg_entitlements_polls_total` | counter | `outcome`: `unchanged`, `changed`, `error` | polls of the snapshot's offset |
+//! | `frontegg_logins_total` | counter | `outcome`: `started`, `ok`, `bad_return_to`, `bad_state`, `denied`, `code_refused`, `token_invalid`, `unavailable` | hosted logins: each redirect to Frontegg (`started`) and each callback's outcome (`bad_state`: no, expired or another browser's login cookie, or a `state` that does not match; `denied`: Frontegg answered with an error; `code_refused`: the token endpoint refused the code; `token_invalid`: an access or ID token that does not verify, or the wrong `nonce`; `unavailable`: Frontegg or the session store could not be reached) |
+//! | `frontegg_session_refreshes_total` | counter | `outcome`: `ok`, `ended`, `unavailable` | refreshes of a session's access token (`ended`: Frontegg refused the refresh token, the session ends; `unavailable`: it could not be reached or answered 5xx, the session stays and the request answers 503) |
+//! | `frontegg_sessions_total` | counter | `event`: `created`, `logout`, `expired`, `unknown`, `cross_site_refused`, `store_unavailable` | session events: created at a login, ended by a logout, found expired (idle or absolute lifetime), a cookie naming no session (cleared), an unsafe cookie-only request from another origin (403), the store failing to answer (503) |
 //!
 //! A histogram's buckets are the recorder's choice (with `metrics-exporter-prometheus`,
 //! `PrometheusBuilder::set_buckets`); without buckets that exporter renders a summary.
@@ -215,6 +218,7 @@ pub(crate) enum Endpoint {
     EntitlementsSnapshot,
     EntitlementsOffset,
     Management,
+    OAuthToken,
 }
 
 /// How an HTTP attempt ended.
@@ -252,6 +256,7 @@ pub(crate) fn upstream(endpoint: Endpoint, outcome: Attempt, took: Duration) {
         Endpoint::EntitlementsSnapshot => "entitlements_snapshot",
         Endpoint::EntitlementsOffset => "entitlements_offset",
         Endpoint::Management => "management",
+        Endpoint::OAuthToken => "oauth_token",
     };
     let outcome = match outcome {
         Attempt::Ok => "ok",
@@ -316,4 +321,71 @@ pub(crate) fn entitlements_loaded(offset: f64) {
 
 fn unix_now() -> f64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs_f64()
+}
+
+/// How a hosted login's step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Login {
+    Started,
+    Ok,
+    BadReturnTo,
+    BadState,
+    Denied,
+    CodeRefused,
+    TokenInvalid,
+    Unavailable,
+}
+
+pub(crate) fn login(outcome: Login) {
+    let outcome = match outcome {
+        Login::Started => "started",
+        Login::Ok => "ok",
+        Login::BadReturnTo => "bad_return_to",
+        Login::BadState => "bad_state",
+        Login::Denied => "denied",
+        Login::CodeRefused => "code_refused",
+        Login::TokenInvalid => "token_invalid",
+        Login::Unavailable => "unavailable",
+    };
+    counter!("frontegg_logins_total", "outcome" => outcome).increment(1);
+}
+
+/// How a session refresh ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refresh {
+    Ok,
+    Ended,
+    Unavailable,
+}
+
+pub(crate) fn session_refresh(outcome: Refresh) {
+    let outcome = match outcome {
+        Refresh::Ok => "ok",
+        Refresh::Ended => "ended",
+        Refresh::Unavailable => "unavailable",
+    };
+    counter!("frontegg_session_refreshes_total", "outcome" => outcome).increment(1);
+}
+
+/// What happened to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionEvent {
+    Created,
+    Logout,
+    Expired,
+    Unknown,
+    CrossSiteRefused,
+    StoreUnavailable,
+}
+
+pub(crate) fn session(event: SessionEvent) {
+    let event = match event {
+        SessionEvent::Created => "created",
+        SessionEvent::Logout => "logout",
+        SessionEvent::Expired => "expired",
+        SessionEvent::Unknown => "unknown",
+        SessionEvent::CrossSiteRefused => "cross_site_refused",
+        SessionEvent::StoreUnavailable => "store_unavailable",
+    };
+    counter!("frontegg_sessions_total", "event" => event).increment(1);
 }

@@ -234,22 +234,40 @@ impl Verifier {
             .find(|(alg, _)| *alg == checked.alg)
             .map(|(_, v)| v)
             .ok_or(AuthError::AlgorithmNotAllowed)?;
-        let mut outcome = Err(AuthError::UnknownKey);
-        for key in keys {
-            match jsonwebtoken::decode::<Map<String, Value>>(token, key, validation) {
-                Ok(data) => return self.identity(data.claims),
-                Err(e) => {
-                    let mapped = map_error(e.kind());
-                    // Only a signature mismatch lets the next key try: any other failure is about
-                    // the token, whichever key verifies it.
-                    if mapped != AuthError::InvalidSignature {
-                        return Err(mapped);
-                    }
-                    outcome = Err(mapped);
-                }
-            }
+        self.identity(decode_claims(token, validation, keys)?)
+    }
+
+    /// An OpenID Connect ID token of the hosted login: signed by the same keys, with the same
+    /// algorithms, issuer and leeway, but for `audience` (the client id) and without Frontegg's
+    /// `type`, which ID tokens need not carry. Its claims.
+    pub(crate) async fn verify_id_token(&self, token: &str, audience: &[&str]) -> Result<Map<String, Value>, AuthError> {
+        let checked = self.check_header(token)?;
+        let mut validation = self
+            .validations
+            .iter()
+            .find(|(alg, _)| *alg == checked.alg)
+            .map(|(_, v)| v.clone())
+            .ok_or(AuthError::AlgorithmNotAllowed)?;
+        validation.validate_aud = true;
+        validation.set_audience(audience);
+        let mut required = vec!["exp", "aud", "sub"];
+        if validation.iss.is_some() {
+            required.push("iss");
         }
-        outcome
+        validation.set_required_spec_claims(&required);
+        let claims = if checked.alg == Algorithm::HS256 {
+            let key = self.hmac.as_ref().ok_or(AuthError::AlgorithmNotAllowed)?;
+            decode_claims(token, &validation, std::iter::once(key))?
+        } else {
+            let keys = match tokio::time::timeout(LOAD_DEADLINE, self.keys.current()).await {
+                Ok(Ok(keys)) => keys,
+                Ok(Err(e)) => return Err(AuthError::KeysUnavailable(e)),
+                Err(_) => return Err(AuthError::KeysUnavailable(KeyError::Deadline(LOAD_DEADLINE))),
+            };
+            decode_claims(token, &validation, keys.candidates(checked.kid.as_deref(), checked.alg).map(|k| &k.key))?
+        };
+        registered_claim_types(&claims)?;
+        Ok(claims)
     }
 
     /// Verified claims into an identity, once their registered claims have the right types.
@@ -262,6 +280,30 @@ impl Verifier {
             })
         })
     }
+}
+
+/// The claims of `token` under `validation`, with the first of `keys` whose signature verifies:
+/// `Err(UnknownKey)` when there is none. Only a signature mismatch lets the next key try: any
+/// other failure is about the token, whichever key verifies it.
+fn decode_claims<'k>(
+    token: &str,
+    validation: &Validation,
+    keys: impl Iterator<Item = &'k DecodingKey>,
+) -> Result<Map<String, Value>, AuthError> {
+    let mut outcome = Err(AuthError::UnknownKey);
+    for key in keys {
+        match jsonwebtoken::decode::<Map<String, Value>>(token, key, validation) {
+            Ok(data) => return Ok(data.claims),
+            Err(e) => {
+                let mapped = map_error(e.kind());
+                if mapped != AuthError::InvalidSignature {
+                    return Err(mapped);
+                }
+                outcome = Err(mapped);
+            }
+        }
+    }
+    outcome
 }
 
 /// RFC 7519 §4.1: whenever present, and whether or not the configuration checks them, `iss` and

@@ -16,6 +16,7 @@
 //! | require the tenant of the path | `.route_layer(`[`require_tenant_from_path`]`("tenant_id"))` |
 //! | answer refusals your own way | `Result<Identity, `[`AuthRejection`]`>` |
 //! | read the caller in your own middleware | [`Caller::from_extensions`] |
+//! | log browsers in (Frontegg's hosted login, cookie sessions) | `.merge(`[`login_router`]`(&auth))`, and `authenticate(auth).redirect_to_login()` on pages |
 //!
 //! # Getting started
 //!
@@ -277,10 +278,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod extract;
+mod login;
 mod rejection;
 mod tenant;
 
 pub use extract::{Identity, Require};
+pub use login::login_router;
 pub use rejection::{AuthRejection, render};
 pub use tenant::{TenantCheck, TenantCheckFuture, TenantCheckLayer, require_tenant_from_path};
 
@@ -288,8 +291,8 @@ pub use frontegg_auth;
 pub use frontegg_auth::markers::{AllOf, AnyOf, RequirementMarker, SteppedUp, SteppedUpWithin};
 pub use frontegg_auth::{
     API_KEY_HEADER, Algorithm, AuthError, AuthenticationLayer, Authenticator, Caller, Config, ConfigBuilder,
-    ConfigError, Credential, CredentialKind, Denied, KeySource, Refusal, Region, Requirement, RequirementLayer,
-    TokenType, entitled, entitled_permission, permission, role,
+    ConfigError, Credential, CredentialKind, Denied, HostedLogin, KeySource, LoginSettings, Refusal, Region,
+    Requirement, RequirementLayer, TokenType, entitled, entitled_permission, permission, role,
 };
 
 /// The authentication layer, for `Router::layer`: every request must carry a valid credential,

@@ -56,7 +56,7 @@
 //! writes, and no connection opens after it.
 
 mod breaker;
-mod link;
+pub(crate) mod link;
 mod record;
 mod store;
 
