@@ -17,16 +17,25 @@ mod actix_app;
 /// An example app, started on a free port of 127.0.0.1.
 pub trait AppUnderTest {
     /// The app's base URL; the app runs until the returned guard is dropped.
-    fn start(auth: Authenticator) -> impl Future<Output = (String, Box<dyn Send>)> + Send;
+    #[allow(dead_code)] // each test file uses what it needs
+    fn start(auth: Authenticator) -> impl Future<Output = (String, Box<dyn Send>)> + Send {
+        Self::start_with(move |_| auth)
+    }
+
+    /// [`start`](Self::start) with an authenticator made once the base URL is known (the hosted
+    /// login's app URL).
+    fn start_with(
+        auth: impl FnOnce(&str) -> Authenticator + Send,
+    ) -> impl Future<Output = (String, Box<dyn Send>)> + Send;
 }
 
 pub struct Axum;
 
 impl AppUnderTest for Axum {
-    async fn start(auth: Authenticator) -> (String, Box<dyn Send>) {
+    async fn start_with(auth: impl FnOnce(&str) -> Authenticator + Send) -> (String, Box<dyn Send>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(axum_app::serve(auth, listener));
+        let task = tokio::spawn(axum_app::serve(auth(&base), listener));
         (base, Box::new(AbortOnDrop(task)))
     }
 }
@@ -42,9 +51,10 @@ impl<T> Drop for AbortOnDrop<T> {
 pub struct Actix;
 
 impl AppUnderTest for Actix {
-    async fn start(auth: Authenticator) -> (String, Box<dyn Send>) {
+    async fn start_with(auth: impl FnOnce(&str) -> Authenticator + Send) -> (String, Box<dyn Send>) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let auth = auth(&base);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
