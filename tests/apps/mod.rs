@@ -1,5 +1,6 @@
 //! The two example apps as the end-to-end tests and the load generator start them: on a free
 //! port of 127.0.0.1, until the returned guard is dropped.
+#![allow(dead_code)] // each test file uses what it needs
 
 use std::future::Future;
 
@@ -17,7 +18,6 @@ mod actix_app;
 /// An example app, started on a free port of 127.0.0.1.
 pub trait AppUnderTest {
     /// The app's base URL; the app runs until the returned guard is dropped.
-    #[allow(dead_code)] // each test file uses what it needs
     fn start(auth: Authenticator) -> impl Future<Output = (String, Box<dyn Send>)> + Send {
         Self::start_with(move |_| auth)
     }

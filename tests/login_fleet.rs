@@ -1,0 +1,121 @@
+//! The hosted login's Redis session store, as a fleet uses it: two instances of the axum example
+//! app, one emulator, one real `redis-server` on a free loopback port. A session created on one
+//! instance is used on the other; at the refresh edge both refresh once between them; a Redis
+//! outage answers cookie requests 503 (never a 401 or a logout) and nothing else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use frontegg_auth::testing::redis::RedisServer;
+use frontegg_auth::testing::{Emulator, Endpoint};
+use frontegg_auth::{Authenticator, LoginSettings, RedisCache};
+use reqwest::redirect::Policy;
+
+mod apps;
+
+use apps::{AppUnderTest, Axum};
+
+const SESSION_KEY: &str = "8f1c2b3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
+
+async fn instance(emulator: &Arc<Emulator>, redis: &str) -> (String, Box<dyn Send>) {
+    let (emulator, redis) = (emulator.clone(), redis.to_owned());
+    Axum::start_with(move |base| {
+        let store = RedisCache::new(&redis).unwrap().timeout(Duration::from_millis(200));
+        let login =
+            LoginSettings::builder(base).session_keys(SESSION_KEY).redis_store(store).default_return_to("/app").build();
+        Authenticator::new(emulator.config().hosted_login(login.unwrap()).build().unwrap()).unwrap()
+    })
+    .await
+}
+
+/// Logs `user-1` in through `base`: the session cookie's value.
+async fn log_in(http: &reqwest::Client, base: &str) -> String {
+    let login = http.get(format!("{base}/auth/login?return_to=/app")).send().await.unwrap();
+    let login_cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    let page = http.get(&authorize).send().await.unwrap().text().await.unwrap();
+    let request = regex::Regex::new(r#"name="request" value="([^"]+)""#).unwrap().captures(&page).unwrap()[1].to_owned();
+    let action = authorize.split('?').next().unwrap().to_owned();
+    let posted =
+        http.post(action).form(&[("request", request.as_str()), ("user", "user-1"), ("mfa", "false")]).send().await;
+    let callback = posted.unwrap().headers()["location"].to_str().unwrap().to_owned();
+    let done = http.get(callback).header("cookie", login_cookie).send().await.unwrap();
+    assert_eq!(done.status(), 303);
+    let session = done
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("frontegg_session="))
+        .unwrap();
+    session.split(';').next().unwrap().trim_start_matches("frontegg_session=").to_owned()
+}
+
+async fn me(http: &reqwest::Client, base: &str, session: &str) -> reqwest::Response {
+    http.get(format!("{base}/me")).header("cookie", format!("frontegg_session={session}")).send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_shares_sessions_through_redis() {
+    let redis = RedisServer::start();
+    let emulator = Arc::new(Emulator::start().await);
+    emulator.set_login_token_lifetime(Duration::from_secs(3));
+    let (a, _a) = instance(&emulator, &redis.url()).await;
+    let (b, _b) = instance(&emulator, &redis.url()).await;
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+
+    let session = log_in(&http, &a).await;
+    // Created on A, used on B: no sticky sessions.
+    let on_b = me(&http, &b, &session).await;
+    assert_eq!(on_b.status(), 200);
+    assert_eq!(on_b.json::<serde_json::Value>().await.unwrap()["sub"], "user-1");
+
+    // What Redis holds: sealed values under hashed ids; no token, no session id.
+    let stored = redis.dump();
+    assert!(!stored.is_empty());
+    let token = emulator.user_token().sign();
+    let token_header = token.split('.').next().unwrap();
+    for (key, value) in &stored {
+        assert!(key.starts_with("frontegg-rs:v1:"), "{key}");
+        assert!(!key.contains(&session) && !value.contains(&session), "the session id is stored under its hash only");
+        assert!(!value.contains(token_header) && !value.contains("eyJ"), "tokens are sealed at rest: {key}");
+    }
+
+    // The refresh edge, on both instances at once: one refresh for the fleet.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let calls = (0..10).map(|i| {
+        let (http, base, session) = (http.clone(), if i % 2 == 0 { a.clone() } else { b.clone() }, session.clone());
+        tokio::spawn(async move { me(&http, &base, &session).await.status().as_u16() })
+    });
+    for status in futures_util::future::join_all(calls).await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    assert_eq!(emulator.calls(Endpoint::TokenRefresh), 1, "two instances at the refresh edge refresh once");
+
+    // Redis frozen: cookie requests answer 503, never 401 or a logout; bearer requests go on.
+    redis.freeze();
+    tokio::time::sleep(Duration::from_millis(1100)).await; // past the first level
+    let frozen = me(&http, &a, &session).await;
+    assert_eq!(frozen.status(), 503);
+    assert!(frozen.headers().get("set-cookie").is_none(), "never a logout");
+    let bearer = emulator.user_token().permissions(["reports.read"]).sign();
+    let answer = http.get(format!("{a}/reports")).bearer_auth(&bearer).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "a Redis outage refuses no bearer request");
+    redis.resume();
+    let mut back = false;
+    for _ in 0..50 {
+        if me(&http, &b, &session).await.status() == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back, "the session is served again once Redis answers");
+}
+
+#[test]
+fn the_redis_store_needs_a_shared_key() {
+    let store = RedisCache::new("redis://127.0.0.1:1").unwrap();
+    let refused = LoginSettings::builder("http://127.0.0.1:3000").redis_store(store).build();
+    assert_eq!(refused.err(), Some(frontegg_auth::login::LoginSettingsError::RedisWithoutKey));
+}
