@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::hosted_login::{self, LoginState};
 use super::keys::{RsaKey, Signer, pooled};
 use super::mint::TokenBuilder;
 use crate::api::{
@@ -76,9 +77,18 @@ pub enum Endpoint {
     EntitlementsSnapshot,
     /// `GET /entitlements/api/v1/vendor-entitlements-snapshot-offset`.
     EntitlementsOffset,
+    /// `GET /oauth/authorize` (or `/frontegg/oauth/authorize`): the sign-in page, refused
+    /// requests included; its form's `POST` is not counted.
+    Authorize,
+    /// `POST /oauth/token` with `grant_type=authorization_code`, whatever the outcome.
+    TokenCode,
+    /// `POST /oauth/token` with `grant_type=refresh_token`, whatever the outcome.
+    TokenRefresh,
+    /// `GET /oauth/logout` (or `/frontegg/oauth/logout`).
+    Logout,
 }
 
-const ENDPOINTS: usize = 8;
+const ENDPOINTS: usize = 12;
 
 fn slot(endpoint: Endpoint) -> usize {
     match endpoint {
@@ -90,6 +100,10 @@ fn slot(endpoint: Endpoint) -> usize {
         Endpoint::Management => 5,
         Endpoint::EntitlementsSnapshot => 6,
         Endpoint::EntitlementsOffset => 7,
+        Endpoint::Authorize => 8,
+        Endpoint::TokenCode => 9,
+        Endpoint::TokenRefresh => 10,
+        Endpoint::Logout => 11,
     }
 }
 
@@ -146,8 +160,10 @@ struct State {
 pub(crate) struct Shared {
     pub(crate) url: String,
     pub(crate) client_id: String,
-    api_key: String,
+    pub(super) api_key: String,
     state: Mutex<State>,
+    /// The hosted login's state, apart so that its handlers never hold the main lock.
+    pub(super) login: Mutex<LoginState>,
     counters: [AtomicUsize; ENDPOINTS],
     refused_vendor_tokens: AtomicUsize,
 }
@@ -157,7 +173,7 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn count(&self, endpoint: Endpoint) {
+    pub(super) fn count(&self, endpoint: Endpoint) {
         self.counters[slot(endpoint)].fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -173,9 +189,27 @@ impl Signer for Shared {
 /// A Frontegg emulator on 127.0.0.1, for tests and offline demos. It stops when dropped.
 ///
 /// It serves, with real RSA keys and in-memory state: the JWKS, `POST /auth/vendor`, the vendor
-/// configuration, `/vendors/base-url`, access-token and user lookups, and the permission-model
-/// management API. Tests can rotate keys, take either surface down, slow it, make it answer
-/// garbage or 429, revoke access tokens, and read how many calls each endpoint served.
+/// configuration, `/vendors/base-url`, access-token and user lookups, the permission-model
+/// management API, and Frontegg's hosted login (`/oauth/authorize`, `/oauth/token`,
+/// `/oauth/logout`, also under `/frontegg/oauth/...`; see [`LoginUser`](super::LoginUser) and
+/// [`add_login_user`](Self::add_login_user)). Tests can rotate keys, take either surface down,
+/// slow it, make it answer garbage or 429, revoke access tokens, fail the token endpoint, and
+/// read how many calls each endpoint served.
+///
+/// # Hosted login
+///
+/// `GET /oauth/authorize` serves a `Sign in` page with, per login user, the buttons
+/// `#login-{id}` and `#login-{id}-mfa`; each submits its own form (hidden `request`, `user`,
+/// `mfa`) to `POST /oauth/authorize`, which answers 303 to `redirect_uri?code=…&state=…`. The
+/// code lives 60 s, is single-use and bound to the client, `redirect_uri`, PKCE challenge
+/// (S256), nonce, user and MFA choice. `POST /oauth/token` (form or JSON; client by Basic or
+/// `client_id`/`client_secret` in the body, or none for a code issued with PKCE) answers
+/// `token_type`, `access_token` (a user token like [`user_token`](Self::user_token)'s, with the
+/// user's tenant, rights and a `sid`), `id_token`, `refresh_token` (rotated on every refresh)
+/// and `expires_in`. An MFA login adds `acr`, `amr` and `auth_time`; a refresh drops them and
+/// answers an `id_token` without `nonce`. The page's forms stay usable for 10 minutes, each
+/// submission issuing a new code and a new session (`sid`).
+/// `GET /oauth/logout?post_logout_redirect_uri=…` answers 302 there.
 ///
 /// ```no_run
 /// # async fn demo() {
@@ -192,7 +226,7 @@ impl Signer for Shared {
 /// # }
 /// ```
 pub struct Emulator {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -250,6 +284,7 @@ impl Emulator {
                 roles: Vec::new(),
                 ids: 0,
             }),
+            login: Mutex::new(LoginState::new()),
             counters: Default::default(),
             refused_vendor_tokens: AtomicUsize::new(0),
         });
@@ -525,6 +560,12 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         Err(_) => return error(StatusCode::BAD_REQUEST, "unreadable body"),
     };
     let path = parts.uri.path().to_owned();
+    // The hosted login is the environment's domain, not the gateway: no vendor token, and the
+    // surface behaviours do not apply (it has its own failure knob).
+    let query = parts.uri.query().unwrap_or_default();
+    if let Some(response) = hosted_login::handle(&shared, &parts.method, &path, query, &parts.headers, &body) {
+        return response;
+    }
     let surface = if path == "/.well-known/jwks.json" { Surface::Jwks } else { Surface::Gateway };
     let behaviour = {
         let s = shared.state();
