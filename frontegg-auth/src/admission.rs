@@ -2,6 +2,7 @@
 //! actix-web middleware both call [`Admission::admit`], so every adapter decides alike.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use http::{HeaderValue, Method};
 
@@ -155,6 +156,12 @@ impl Admission {
                     SessionLookup::Active(access) => {
                         match auth.authenticate(&Credential::new(CredentialKind::Bearer, access)).await {
                             Ok(identity) => {
+                                // On a page: a missing step-up sends the browser to a login
+                                // asking for it, since refreshed tokens never carry one.
+                                let identity = match &login_location {
+                                    Some(location) => identity.with_login(Arc::new(location.clone())),
+                                    None => identity,
+                                };
                                 return Ok(Admitted { caller: Caller::Identified(identity), set_cookie: None });
                             }
                             Err(e) if e.is_unavailable() => return Err(Refusal::from(e)),
@@ -169,7 +176,7 @@ impl Admission {
             if preflight || mode == Mode::Optional {
                 return Ok(Admitted { caller: Caller::Anonymous, set_cookie: cleared });
             }
-            if let Some(location) = login_location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            if let Some(location) = login_location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
                 return Err(Refusal::redirect(location).with_set_cookie(cleared));
             }
             Err(refused(AuthError::MissingCredential).with_set_cookie(cleared))

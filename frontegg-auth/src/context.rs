@@ -23,6 +23,9 @@ pub struct Context {
     leeway: Duration,
     sso_counts_as_mfa: bool,
     entitlements: Option<Arc<EntitlementsStore>>,
+    /// For a browser session on a page that sends to the login: the login route's location
+    /// (with `return_to`), where a missing step-up sends the browser.
+    login: Option<Arc<String>>,
 }
 
 impl Default for Context {
@@ -35,7 +38,7 @@ impl Context {
     /// A context reading the time from `clock`, with the default clock leeway (10 s) and `sso`
     /// counted as a multi-factor method.
     pub fn new(clock: Clock) -> Context {
-        Context { clock, leeway: crate::config::defaults::LEEWAY, sso_counts_as_mfa: true, entitlements: None }
+        Context { clock, leeway: crate::config::defaults::LEEWAY, sso_counts_as_mfa: true, entitlements: None, login: None }
     }
 
     /// The clock skew tolerated on an `auth_time` in the future.
@@ -56,9 +59,20 @@ impl Context {
         self
     }
 
+    /// A browser session on a page that sends to the login: a missing step-up becomes a redirect
+    /// to `location` (the login route, with `return_to`) asking for it.
+    pub(crate) fn with_login(mut self, location: Arc<String>) -> Context {
+        self.login = Some(location);
+        self
+    }
+
     /// The entitlements store, when entitlements are on.
     pub fn entitlements(&self) -> Option<&Arc<EntitlementsStore>> {
         self.entitlements.as_ref()
+    }
+
+    pub(crate) fn login(&self) -> Option<&Arc<String>> {
+        self.login.as_ref()
     }
 
     /// The entitlements snapshot held, if any.

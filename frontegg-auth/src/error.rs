@@ -174,9 +174,12 @@ impl From<Denied> for AuthError {
 
 /// What a step-up must bring: Frontegg's multi-factor `acr`, and an `auth_time` no older than
 /// `max_age` when one is required.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepUp {
     pub(crate) max_age: Option<Duration>,
+    /// For a browser session on a page that sends to the login: the login route's location,
+    /// so that the answer is a redirect to a login asking for the step-up.
+    pub(crate) login: Option<std::sync::Arc<String>>,
 }
 
 impl StepUp {
@@ -188,6 +191,14 @@ impl StepUp {
     /// The largest accepted age of the authentication, if one is required.
     pub fn max_age(&self) -> Option<Duration> {
         self.max_age
+    }
+
+    /// Where a browser goes to step up: the login route asking for it (`step_up=<max age in
+    /// seconds, 0 for none>`), when the identity came from a session on a page that sends to
+    /// the login.
+    pub fn login_location(&self) -> Option<String> {
+        let login = self.login.as_ref()?;
+        Some(format!("{login}&step_up={}", self.max_age.map_or(0, |age| age.as_secs())))
     }
 }
 

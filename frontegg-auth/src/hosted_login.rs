@@ -242,7 +242,12 @@ impl HostedLogin {
                 );
             }
         };
-        self.start(return_to, &StepUpRequest::default())
+        // `step_up=<max age>`: a page's step-up requirement sent the browser here (0: no age).
+        let step_up = match query_value(head.path_and_query(), "step_up").map(|age| age.parse::<u64>()) {
+            Some(Ok(age)) => StepUpRequest { acr: Some(crate::identity::MFA_ACR.to_owned()), max_age: Some(age).filter(|a| *a > 0) },
+            _ => StepUpRequest::default(),
+        };
+        self.start(return_to, &step_up)
     }
 
     /// The URL of the login route that comes back to `return_to`, for browser routes that send
@@ -375,17 +380,17 @@ impl HostedLogin {
             if claims.get("sub").and_then(|s| s.as_str()) != Some(identity.sub()) {
                 return Err(Checked::Invalid("The ID token and the access token name different users"));
             }
-            if let (Some(expected), Some(carried)) = (nonce, claims.get("nonce")) {
-                if carried.as_str().is_none_or(|carried| !constant_time_eq(carried.as_bytes(), expected.as_bytes())) {
-                    return Err(Checked::Invalid("The ID token's nonce is not this login's"));
-                }
+            if let (Some(expected), Some(carried)) = (nonce, claims.get("nonce"))
+                && carried.as_str().is_none_or(|carried| !constant_time_eq(carried.as_bytes(), expected.as_bytes()))
+            {
+                return Err(Checked::Invalid("The ID token's nonce is not this login's"));
             }
         }
         let now = now_ms();
         let expires = identity
             .expires_at()
             .and_then(|exp| exp.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(now, |d| ms(d));
+            .map_or(now, ms);
         Ok(Record {
             access: tokens.access.expose().to_owned(),
             refresh: tokens.refresh.as_ref().map(|t| t.expose().to_owned()),

@@ -199,6 +199,17 @@ impl Identity {
 
     /// The same identity with roles and permissions resolved through the Frontegg API.
     pub(crate) fn with_rights(&self, roles: Vec<String>, permissions: Vec<String>) -> Identity {
+        self.rebuilt(roles, permissions, self.inner.context.clone())
+    }
+
+    /// The same identity, from a browser session on a page that sends to the login: a missing
+    /// step-up is a redirect to `location` (the login route) asking for it.
+    pub(crate) fn with_login(&self, location: Arc<String>) -> Identity {
+        let i = &self.inner;
+        self.rebuilt(i.roles.clone(), i.permissions.clone(), i.context.clone().with_login(location))
+    }
+
+    fn rebuilt(&self, roles: Vec<String>, permissions: Vec<String>, context: Context) -> Identity {
         let i = &self.inner;
         Identity {
             inner: Arc::new(Inner {
@@ -217,7 +228,7 @@ impl Identity {
                 expires_at: i.expires_at,
                 raw: i.raw.clone(),
                 wildcards: i.wildcards,
-                context: i.context.clone(),
+                context,
             }),
         }
     }

@@ -57,6 +57,12 @@ const NO_AUTHENTICATION: &str = "No Frontegg authentication ran before this chec
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     kind: Kind,
+    /// What few refusals carry besides their kind, boxed so that every `Result` stays small.
+    extras: Option<Box<Extras>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Extras {
     /// Extra challenge parameters, after the standard ones (RFC 9470's `acr_values`, `max_age`).
     params: Vec<(&'static str, String)>,
     /// A `Set-Cookie` to send with the answer: the hosted login's cookie cleared when it names no
@@ -83,7 +89,7 @@ impl Refusal {
     }
 
     fn of(kind: Kind) -> Refusal {
-        Refusal { kind, params: Vec::new(), cookie: None }
+        Refusal { kind, extras: None }
     }
 
     /// The 500 of a tenant check on a route that has no path parameter `param` (or where the
@@ -109,13 +115,13 @@ impl Refusal {
     /// assert!(refusal.www_authenticate().unwrap_or_default().ends_with(r#", max_age="300""#));
     /// ```
     pub fn with_challenge_param(mut self, name: &'static str, value: impl Into<String>) -> Refusal {
-        self.params.push((name, value.into()));
+        self.extras.get_or_insert_with(Box::default).params.push((name, value.into()));
         self
     }
 
     /// Sends `Set-Cookie: value` with the answer (the session cookie cleared).
     pub(crate) fn with_set_cookie(mut self, value: Option<HeaderValue>) -> Refusal {
-        self.cookie = value;
+        self.extras.get_or_insert_with(Box::default).cookie = value;
         self
     }
 
@@ -221,7 +227,8 @@ impl Refusal {
             }
             _ => challenge("invalid_token", &error.to_string(), &[]),
         };
-        for (i, (name, value)) in self.params.iter().enumerate() {
+        let params = self.extras.as_ref().map_or(&[][..], |extras| &extras.params[..]);
+        for (i, (name, value)) in params.iter().enumerate() {
             // The bare `Bearer` challenge takes its first parameter after a space, the others
             // after a comma.
             let separator = if i == 0 && !out.contains('=') { " " } else { ", " };
@@ -232,7 +239,7 @@ impl Refusal {
 
     /// Every header of the answer, in order.
     pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
-        let cookie = self.cookie.iter().map(|value| (header::SET_COOKIE, value.clone()));
+        let cookie = self.extras.as_ref().and_then(|extras| extras.cookie.clone()).map(|value| (header::SET_COOKIE, value));
         if let Kind::Redirect(location) = &self.kind {
             let mut headers = vec![
                 (header::LOCATION, location.clone()),
@@ -275,6 +282,12 @@ impl Refusal {
 
 impl From<AuthError> for Refusal {
     fn from(error: AuthError) -> Self {
+        // A browser session on a page that sends to the login steps up through the login.
+        if let AuthError::StepUpRequired(step_up) = &error
+            && let Some(location) = step_up.login_location().and_then(|l| HeaderValue::from_str(&l).ok())
+        {
+            return Refusal::redirect(location);
+        }
         Refusal::of(Kind::Auth(error))
     }
 }

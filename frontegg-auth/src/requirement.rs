@@ -367,8 +367,8 @@ fn step_up(identity: &Identity, context: &Context, max_age: Option<Duration>) ->
             "API tokens and access tokens cannot step up: this needs a user's multi-factor login",
         ));
     }
-    let needed = StepUp { max_age };
-    let refused = || Denied { step_up: Some(needed), ..Denied::because(needed.to_string()) };
+    let needed = StepUp { max_age, login: context.login().cloned() };
+    let refused = || Denied { step_up: Some(needed.clone()), ..Denied::because(needed.to_string()) };
     let claims = identity.claims();
     let acr = claims.get("acr").and_then(|v| v.as_str()) == Some(MFA_ACR);
     let amr: Vec<&str> = match claims.get("amr").and_then(|v| v.as_array()) {
@@ -480,8 +480,9 @@ impl Denied {
             return unavailable.clone();
         }
         // An alternative that only a step-up keeps from passing: the step-up lifts the refusal.
-        if let Some(step_up) = failures.iter().find_map(|f| f.step_up) {
-            return Denied { step_up: Some(step_up), ..Denied::because(step_up.to_string()) };
+        if let Some(step_up) = failures.iter().find_map(|f| f.step_up.clone()) {
+            let because = Denied::because(step_up.to_string());
+            return Denied { step_up: Some(step_up), ..because };
         }
         let mut out = Denied::because(message);
         for failure in failures {

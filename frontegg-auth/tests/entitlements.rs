@@ -23,7 +23,7 @@ fn authenticator(emulator: &Emulator, poll: Duration) -> Authenticator {
 /// adapters make it (waiting for the first snapshot on a cold start).
 async fn check(auth: &Authenticator, token: &str, requirement: &Requirement) -> Result<(), Refusal> {
     let request = http::Request::builder().header("authorization", format!("Bearer {token}")).body(()).unwrap();
-    let caller = Admission::required(auth.clone()).admit(&request).await?;
+    let caller = Admission::required(auth.clone()).admit(&request).await?.into_parts().0;
     caller.checked(requirement).await.map(|_| ()).map_err(Refusal::from)
 }
 
@@ -164,7 +164,7 @@ async fn the_requirements_and_their_answers() {
     let access =
         emulator.create_access_token(frontegg_auth::TokenType::TenantAccess, "tenant-1", &[], &["exports.read"]);
     let request = http::Request::builder().header("x-api-key", access.token.as_str()).body(()).unwrap();
-    let caller = Admission::required(auth.clone()).admit(&request).await.unwrap();
+    let caller = Admission::required(auth.clone()).admit(&request).await.unwrap().into_parts().0;
     assert!(caller.checked(&exports).await.is_ok());
     // In a handler: the verdict with its justification.
     let Caller::Identified(identity) = caller else { panic!("identified") };
@@ -212,7 +212,7 @@ async fn rules_read_the_looked_up_rights_of_access_tokens() {
         emulator.create_access_token(frontegg_auth::TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
     for (token, entitled) in [(holder.token, true), (other.token, false)] {
         let request = http::Request::builder().header("x-api-key", token.as_str()).body(()).unwrap();
-        let caller = Admission::required(auth.clone()).admit(&request).await.unwrap();
+        let caller = Admission::required(auth.clone()).admit(&request).await.unwrap().into_parts().0;
         assert_eq!(caller.checked(&ruled).await.is_ok(), entitled, "looked up rights, not the placeholders");
     }
 }
