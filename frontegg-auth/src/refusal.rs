@@ -16,7 +16,14 @@
 //! | Frontegg unreachable and nothing cached answers ([`AuthError::KeysUnavailable`], [`AuthError::ApiUnavailable`]), or an entitlement checked with no snapshot ever loaded ([`AuthError::EntitlementsUnavailable`]); also `Retry-After: 5` | 503 | `Bearer` | `temporarily_unavailable` |
 //! | a malformed request the check cannot read ([`Refusal::bad_request`]) | 400 | none | `invalid_request` |
 //! | a misconfigured server: no authentication ran before a check ([`Refusal::no_authentication`]), a check that cannot work where it is ([`Refusal::misconfigured`]) | 500 | none | `server_error` |
-//! | a route that sends the browser elsewhere ([`Refusal::redirect`]) | 303 | none | no body; `Location` |
+//! | a route that sends the browser elsewhere ([`Refusal::redirect`]): on a page behind [`Admission::redirect_to_login`](crate::Admission::redirect_to_login), a `GET` without a credential (to `{routes}/login?return_to=<path>`), or a browser session without the step-up a requirement needs (the same, with `&step_up=<max age>`) | 303 | none | no body; `Location` |
+//! | an unsafe method (POST, PUT, PATCH, DELETE) authenticated by the session cookie alone, not from the app's own origin ([`AuthError::CrossSiteRequest`]) | 403 | none | `access_denied` |
+//! | a session cookie whose store cannot answer, or whose expired token Frontegg cannot refresh now ([`AuthError::SessionUnavailable`]); also `Retry-After: 5`, never a logout | 503 | `Bearer` | `temporarily_unavailable` |
+//!
+//! A session cookie that names no session (unknown, expired, tampered) is no credential: the
+//! answer is that of a request without one, with a `Set-Cookie` that clears it. The hosted
+//! login's own routes answer with [`LoginAnswer`](crate::LoginAnswer)s: see
+//! [`hosted_login`](crate::hosted_login).
 //!
 //! Every answer with a body carries `Content-Type: application/json` and
 //! `Cache-Control: no-store`; the body is `{"error": ..., "error_description": ...}`. No answer
