@@ -348,6 +348,66 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
         assert_eq!(delta(&step).get(&level("shared", "error")), Some(&1.0));
     }
 
+    // The hosted login: a login, a session used, refreshed, refused from another origin, and a
+    // cookie naming no session.
+    {
+        use frontegg_auth::LoginSettings;
+        let login = LoginSettings::builder("http://127.0.0.1:3000").build().unwrap();
+        let auth = Authenticator::new(emulator.config().api_retries(0).hosted_login(login).build().unwrap()).unwrap();
+        let login = auth.hosted_login().unwrap();
+        emulator.set_login_token_lifetime(Duration::from_secs(1));
+        let step = series();
+        let get = |target: &str, cookie: &str| http::Request::get(target).header("cookie", cookie).body(()).unwrap();
+        let started = login.login(&get("/auth/login", ""));
+        let header = |name: &str| {
+            started.headers().iter().find(|(n, _)| n == name).map(|(_, v)| v.to_str().unwrap().to_owned()).unwrap()
+        };
+        let (authorize, login_cookie) = (header("location"), header("set-cookie"));
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = http.get(&authorize).send().await.unwrap().text().await.unwrap();
+        let field = r#"name="request" value=""#;
+        let request = page[page.find(field).unwrap() + field.len()..].split('"').next().unwrap().to_owned();
+        let posted = http
+            .post(authorize.split('?').next().unwrap())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("request={request}&user=user-1&mfa=false"))
+            .send()
+            .await
+            .unwrap();
+        let callback = posted.headers()["location"].to_str().unwrap().replace("http://127.0.0.1:3000", "");
+        let done = login.callback(&get(&callback, login_cookie.split(';').next().unwrap())).await;
+        let session = done
+            .headers()
+            .iter()
+            .map(|(_, v)| v.to_str().unwrap())
+            .find(|v| v.starts_with("frontegg_session="))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let admission = Admission::required(auth.clone());
+        assert!(admission.admit(&get("/me", &session)).await.is_ok());
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert!(admission.admit(&get("/me", &session)).await.is_ok(), "refreshed");
+        let post = http::Request::post("/reports").header("cookie", &session).body(()).unwrap();
+        assert!(admission.admit(&post).await.is_err(), "cross-site");
+        assert!(admission.admit(&get("/me", "frontegg_session=nothing")).await.is_err());
+        let grown = delta(&step);
+        for (series, count) in [
+            (r#"frontegg_logins_total{outcome="started"}"#, 1.0),
+            (r#"frontegg_logins_total{outcome="ok"}"#, 1.0),
+            (r#"frontegg_sessions_total{event="created"}"#, 1.0),
+            (r#"frontegg_sessions_total{event="cross_site_refused"}"#, 1.0),
+            (r#"frontegg_sessions_total{event="unknown"}"#, 1.0),
+            (r#"frontegg_session_refreshes_total{outcome="ok"}"#, 1.0),
+            (r#"frontegg_upstream_request_duration_seconds{endpoint="oauth_token",outcome="ok"}"#, 2.0),
+            (r#"frontegg_verifications_total{outcome="missing"}"#, 1.0),
+        ] {
+            assert_eq!(grown.get(series), Some(&count), "{series}: {grown:?}");
+        }
+    }
+
     // No label holds an id, a token, a tenant or a URL.
     for name in series().keys() {
         let keys = ["reports.read", "reports.write", "admin", "no-such-feature"];
