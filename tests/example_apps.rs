@@ -39,6 +39,9 @@ fn launch(name: &str, env: &[(&str, &str)]) -> Running {
         "FRONTEGG_API_GATEWAY_URL",
         "FRONTEGG_REDIS_URL",
         "FRONTEGG_REDIS_HMAC_KEY",
+        "FRONTEGG_APP_URL",
+        "FRONTEGG_SESSION_KEY",
+        "FRONTEGG_SESSION_REDIS_URL",
     ] {
         command.env_remove(var);
     }
@@ -122,6 +125,8 @@ async fn printed_commands_answer_as_printed(name: &str) {
     let (lines, base) = until_listening(&app, Duration::from_secs(30));
     let commands = parse(&lines);
     assert!(commands.len() >= 10, "{lines:?}");
+    let browser = format!("open {base}/app in a browser");
+    assert!(lines.iter().any(|line| line.contains(&browser)), "the start-up text says: {browser}");
     let http = reqwest::Client::new();
     let mut kinds = std::collections::BTreeSet::new();
     for c in &commands {

@@ -578,7 +578,9 @@ async fn a_redis_that_refuses_writes_does_not_multiply_lookups() {
     );
     let access = emulator.create_access_token(TokenType::TenantAccess, "tenant-1", &[], &["reports.read"]);
     authenticate(&auth, &access.token).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Long enough for the background write to be refused on a loaded 2-core machine (200 ms
+    // was seen to fail when the whole suite runs at once).
+    tokio::time::sleep(Duration::from_millis(600)).await;
     // The first lookup's write is refused after the answer went out: that entry lives one first
     // level, the next lookup's for the whole TTL. Twenty first-level lifetimes later: 2 lookups,
     // not 21.
