@@ -415,6 +415,72 @@ async fn refresh<A: AppUnderTest>() {
     assert!(answer.set_cookie("frontegg_session").unwrap().contains("Max-Age=0"));
 }
 
+/// Everything logged in this test binary, at every level, from every crate.
+fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: std::sync::OnceLock<&'static std::sync::Mutex<Vec<u8>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: &'static std::sync::Mutex<Vec<u8>> = Box::leak(Box::new(std::sync::Mutex::new(Vec::new())));
+        struct Sink(&'static std::sync::Mutex<Vec<u8>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || Sink(logs))
+            .try_init()
+            .expect("the only subscriber of this test binary");
+        logs
+    })
+}
+
+/// A login, a refresh, a refused refresh, a tampered cookie, a logout, with every log line kept:
+/// none holds a token, a code, a state, the session id or the session key.
+async fn logs_hold_no_secret<A: AppUnderTest>() {
+    let logs = captured_logs();
+    const KEY: &str = "5e2d4c3b2a19080706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a090";
+    let w = world::<A>(|s| s.session_keys(KEY)).await;
+    w.emulator.set_login_token_lifetime(Duration::from_secs(2));
+    let mut browser = Browser::new();
+    let authorize = browser.start_login(&w.base, "/app").await;
+    let params = query(&authorize);
+    let callback = browser.sign_in(&authorize, "user-1", false).await;
+    let code = query(&callback)["code"].clone();
+    assert_eq!(browser.get(&callback).await.status, 303);
+    let id = browser.cookies["frontegg_session"].clone();
+    let me = format!("{}/me", w.base);
+    assert_eq!(browser.get(&me).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(browser.get(&me).await.status, 200, "refreshed");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    w.emulator.set_token_endpoint_failure(Some(503));
+    assert_eq!(browser.get(&me).await.status, 503);
+    w.emulator.set_token_endpoint_failure(None);
+    let mut other = Browser { http: browser.http.clone(), cookies: [("frontegg_session".to_owned(), format!("{id}x"))].into() };
+    assert_eq!(other.get(&me).await.status, 401);
+    assert_eq!(browser.get(&format!("{}/auth/logout", w.base)).await.status, 303);
+    let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(logged.contains("refresh"), "the capture works: {logged}");
+    for (what, secret) in [
+        ("a JWT", "eyJ"),
+        ("the code", code.as_str()),
+        ("the state", params["state"].as_str()),
+        ("the nonce", params["nonce"].as_str()),
+        ("the challenge", params["code_challenge"].as_str()),
+        ("the session id", id.as_str()),
+        ("the session key", KEY),
+        ("the API key", w.emulator.api_key().expose()),
+    ] {
+        assert!(!logged.contains(secret), "{what} in the logs");
+    }
+}
+
 macro_rules! conformance {
     ($module:ident, $app:ty) => {
         mod $module {
@@ -434,6 +500,7 @@ macro_rules! conformance {
             check!(session_cookies);
             check!(session_lifetimes);
             check!(refresh);
+            check!(logs_hold_no_secret);
         }
     };
 }
