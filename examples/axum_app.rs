@@ -6,9 +6,9 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
+use axum::response::Html;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use axum::response::Html;
 use frontegg_axum::{
     AnyOf, Authenticator, Identity, Require, Requirement, SteppedUpWithin, authenticate, authenticate_optional,
     entitled, entitled_permission, login_router, permission, require, require_tenant_from_path, role,

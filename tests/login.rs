@@ -68,7 +68,13 @@ impl Browser {
         }
     }
 
-    async fn send(&mut self, method: Method, url: &str, headers: &[(&str, &str)], form: Option<&[(&str, &str)]>) -> Answer {
+    async fn send(
+        &mut self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        form: Option<&[(&str, &str)]>,
+    ) -> Answer {
         let mut request = self.http.request(method, url);
         if !self.cookies.is_empty() && url.starts_with("http://127.0.0.1") {
             let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -196,7 +202,8 @@ async fn login_flow<A: AppUnderTest>() {
     let fetch_metadata = browser.send(Method::POST, &url, &[("sec-fetch-site", "same-origin")], None).await;
     assert_eq!(fetch_metadata.json()["error"], "insufficient_scope");
     // A header credential is judged alone: a bad bearer beside a good cookie is a 401.
-    let bad_bearer = browser.send(Method::GET, &format!("{}/me", w.base), &[("authorization", "Bearer x.y.z")], None).await;
+    let bad_bearer =
+        browser.send(Method::GET, &format!("{}/me", w.base), &[("authorization", "Bearer x.y.z")], None).await;
     assert_eq!(bad_bearer.status, 401);
     assert_eq!(bad_bearer.json()["error"], "invalid_token");
 
@@ -319,7 +326,8 @@ async fn session_cookies<A: AppUnderTest>() {
         ("unknown", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned()),
         ("malformed", "not-a-session".to_owned()),
     ] {
-        let mut other = Browser { http: browser.http.clone(), cookies: [("frontegg_session".to_owned(), value)].into() };
+        let mut other =
+            Browser { http: browser.http.clone(), cookies: [("frontegg_session".to_owned(), value)].into() };
         let answer = other.get(&me).await;
         assert_eq!(answer.status, 401, "{what}");
         assert!(answer.set_cookie("frontegg_session").unwrap().contains("Max-Age=0"), "{what}: cleared");
@@ -462,7 +470,8 @@ async fn logs_hold_no_secret<A: AppUnderTest>() {
     w.emulator.set_token_endpoint_failure(Some(503));
     assert_eq!(browser.get(&me).await.status, 503);
     w.emulator.set_token_endpoint_failure(None);
-    let mut other = Browser { http: browser.http.clone(), cookies: [("frontegg_session".to_owned(), format!("{id}x"))].into() };
+    let mut other =
+        Browser { http: browser.http.clone(), cookies: [("frontegg_session".to_owned(), format!("{id}x"))].into() };
     assert_eq!(other.get(&me).await.status, 401);
     assert_eq!(browser.get(&format!("{}/auth/logout", w.base)).await.status, 303);
     let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();

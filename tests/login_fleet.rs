@@ -34,7 +34,8 @@ async fn log_in(http: &reqwest::Client, base: &str) -> String {
     let login_cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let authorize = login.headers()["location"].to_str().unwrap().to_owned();
     let page = http.get(&authorize).send().await.unwrap().text().await.unwrap();
-    let request = regex::Regex::new(r#"name="request" value="([^"]+)""#).unwrap().captures(&page).unwrap()[1].to_owned();
+    let request =
+        regex::Regex::new(r#"name="request" value="([^"]+)""#).unwrap().captures(&page).unwrap()[1].to_owned();
     let action = authorize.split('?').next().unwrap().to_owned();
     let posted =
         http.post(action).form(&[("request", request.as_str()), ("user", "user-1"), ("mfa", "false")]).send().await;

@@ -90,7 +90,9 @@ pub async fn authenticator() -> Result<(Authenticator, Option<Emulator>), Box<dy
 /// (default: a random key, sessions end with the process) and the rest of
 /// `LoginSettings::from_env`; a login without `return_to` ends on `/app`.
 fn hosted_login() -> Result<frontegg_auth::LoginSettings, Box<dyn std::error::Error>> {
-    Ok(frontegg_auth::LoginSettings::from_env_or(format!("http://{}", bind_addr()))?.default_return_to("/app").build()?)
+    Ok(frontegg_auth::LoginSettings::from_env_or(format!("http://{}", bind_addr()))?
+        .default_return_to("/app")
+        .build()?)
 }
 
 /// The `/app` page of a logged-in user: name, email, roles, a button that calls `/reports` with
@@ -98,7 +100,11 @@ fn hosted_login() -> Result<frontegg_auth::LoginSettings, Box<dyn std::error::Er
 #[allow(dead_code)] // each binary uses what it needs
 pub fn app_page(identity: &frontegg_auth::Identity) -> String {
     let escape = |text: &str| {
-        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
     };
     let name = escape(identity.name().unwrap_or("(no name)"));
     let email = escape(identity.email().unwrap_or("(no email)"));

@@ -109,10 +109,7 @@ impl Admission {
 
     /// The decision for one request. The head is read at once; the returned future owns what
     /// it needs, so the request can move on while it runs.
-    pub fn admit(
-        &self,
-        head: &impl RequestHead,
-    ) -> impl Future<Output = Result<Admitted, Refusal>> + Send + 'static {
+    pub fn admit(&self, head: &impl RequestHead) -> impl Future<Output = Result<Admitted, Refusal>> + Send + 'static {
         let method = head.method();
         let preflight = self.allow_preflight
             && method == Method::OPTIONS.as_str()

@@ -12,10 +12,10 @@ use crate::config::{Config, ConfigError};
 use crate::credential::Credential;
 use crate::entitlements::{EntitlementsStore, StoreSettings};
 use crate::error::AuthError;
+use crate::hosted_login::HostedLogin;
 use crate::identity::Identity;
 use crate::key_cache::{KeyCache, KeyCacheSettings, KeyError};
 use crate::rights::{Rights, RightsSettings};
-use crate::hosted_login::HostedLogin;
 use crate::verify::Verifier;
 
 /// Tries `attempt` until it succeeds or `deadline` passes, pausing 250 ms after a failure; the
@@ -149,17 +149,7 @@ impl Authenticator {
             ),
             _ => None,
         };
-        Ok(Authenticator {
-            inner: Arc::new(Inner {
-                verifier,
-                login,
-                keys,
-                rights,
-                gateway,
-                entitlements,
-                config,
-            }),
-        })
+        Ok(Authenticator { inner: Arc::new(Inner { verifier, login, keys, rights, gateway, entitlements, config }) })
     }
 
     /// The hosted login, when it is configured

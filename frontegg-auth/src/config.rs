@@ -9,8 +9,8 @@ pub use jsonwebtoken::Algorithm;
 use reqwest::Url;
 
 use crate::clock::Clock;
-use crate::login::{LoginSettings, LoginSettingsError};
 use crate::keys::{KeySet, KeySetError};
+use crate::login::{LoginSettings, LoginSettingsError};
 use crate::secret::{ApiKey, JwtSecret};
 #[cfg(feature = "redis")]
 use crate::shared_cache::{RedisCache, RedisCacheError};
@@ -139,7 +139,9 @@ pub enum ConfigError {
     Login(#[source] LoginSettingsError),
     /// The hosted login needs the environment's domain and the credentials it exchanges codes
     /// with.
-    #[error("the hosted login needs the base URL (FRONTEGG_BASE_URL) and the credentials (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY)")]
+    #[error(
+        "the hosted login needs the base URL (FRONTEGG_BASE_URL) and the credentials (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY)"
+    )]
     LoginNeedsBaseUrlAndCredentials,
 }
 

@@ -38,7 +38,13 @@ impl Context {
     /// A context reading the time from `clock`, with the default clock leeway (10 s) and `sso`
     /// counted as a multi-factor method.
     pub fn new(clock: Clock) -> Context {
-        Context { clock, leeway: crate::config::defaults::LEEWAY, sso_counts_as_mfa: true, entitlements: None, login: None }
+        Context {
+            clock,
+            leeway: crate::config::defaults::LEEWAY,
+            sso_counts_as_mfa: true,
+            entitlements: None,
+            login: None,
+        }
     }
 
     /// The clock skew tolerated on an `auth_time` in the future.

@@ -38,4 +38,3 @@ impl RequestHead for http::request::Parts {
         self.headers.get_all(name).into_iter().map(|v| v.as_bytes())
     }
 }
-

@@ -244,7 +244,9 @@ impl HostedLogin {
         };
         // `step_up=<max age>`: a page's step-up requirement sent the browser here (0: no age).
         let step_up = match query_value(head.path_and_query(), "step_up").map(|age| age.parse::<u64>()) {
-            Some(Ok(age)) => StepUpRequest { acr: Some(crate::identity::MFA_ACR.to_owned()), max_age: Some(age).filter(|a| *a > 0) },
+            Some(Ok(age)) => {
+                StepUpRequest { acr: Some(crate::identity::MFA_ACR.to_owned()), max_age: Some(age).filter(|a| *a > 0) }
+            }
             _ => StepUpRequest::default(),
         };
         self.start(return_to, &step_up)
@@ -254,13 +256,19 @@ impl HostedLogin {
     /// their anonymous callers to the login.
     pub(crate) fn login_location(&self, return_to: &str) -> String {
         let return_to = if is_app_path(return_to) { return_to } else { self.inner.settings.default_return_to.as_str() };
-        let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", return_to).finish();
+        let query: String =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("return_to", return_to).finish();
         format!("{}?{query}", self.inner.settings.login_path())
     }
 
     fn start(&self, return_to: String, step_up: &StepUpRequest) -> LoginAnswer {
         let unavailable = || {
-            LoginAnswer::error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Cannot start a login", Vec::new())
+            LoginAnswer::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "Cannot start a login",
+                Vec::new(),
+            )
         };
         let (Ok(pkce), Ok(state), Ok(nonce)) = (Pkce::new(), random_token(), random_token()) else {
             return unavailable();
@@ -278,8 +286,7 @@ impl HostedLogin {
             .and_then(|plain| settings.keys.seal(&plain, LOGIN_AAD).ok())
             .map(|sealed| URL_SAFE_NO_PAD.encode(sealed));
         let Some(sealed) = sealed else { return unavailable() };
-        let request =
-            Authorize { state: &pending.state, nonce: &pending.nonce, challenge: &pkce.challenge, step_up };
+        let request = Authorize { state: &pending.state, nonce: &pending.nonce, challenge: &pkce.challenge, step_up };
         let Ok(url) = crate::oauth::authorize_url(&self.inner.base, settings, &self.inner.client_id, &request) else {
             return unavailable();
         };
@@ -387,10 +394,8 @@ impl HostedLogin {
             }
         }
         let now = now_ms();
-        let expires = identity
-            .expires_at()
-            .and_then(|exp| exp.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(now, ms);
+        let expires =
+            identity.expires_at().and_then(|exp| exp.duration_since(std::time::UNIX_EPOCH).ok()).map_or(now, ms);
         Ok(Record {
             access: tokens.access.expose().to_owned(),
             refresh: tokens.refresh.as_ref().map(|t| t.expose().to_owned()),
@@ -581,12 +586,7 @@ impl HostedLogin {
             }
         };
         let now = now_ms();
-        let record = Record {
-            refresh: fresh.refresh.or(record.refresh),
-            created: record.created,
-            seen: now,
-            ..fresh
-        };
+        let record = Record { refresh: fresh.refresh.or(record.refresh), created: record.created, seen: now, ..fresh };
         if sessions.put(id, &record, self.ttl(&record, now)).await.is_err() {
             // The refresh token was rotated and could not be kept: the next refresh will fail
             // and end the session. Nothing better can be done without the store.

@@ -87,9 +87,6 @@ pub mod authorization; // the tower requirement layer
 pub mod testing;
 
 pub use admission::{Admission, Admitted};
-pub use head::RequestHead;
-pub use hosted_login::{HostedLogin, LoginAnswer};
-pub use login::LoginSettings;
 pub use authentication::{AuthenticationFuture, AuthenticationLayer, AuthenticationService};
 pub use authenticator::Authenticator;
 pub use authorization::{RequirementFuture, RequirementLayer, RequirementService};
@@ -99,9 +96,12 @@ pub use config::{Algorithm, Config, ConfigBuilder, ConfigError, KeySource, Regio
 pub use context::Context;
 pub use credential::{API_KEY_HEADER, Credential, CredentialKind};
 pub use error::{AuthError, Denied, InvalidClaims, Malformed, StepUp, WrongTokenType};
+pub use head::RequestHead;
+pub use hosted_login::{HostedLogin, LoginAnswer};
 pub use identity::{Identity, MFA_ACR, TokenType};
 pub use key_cache::KeyError;
 pub use keys::{KeySetError, SkippedKey};
+pub use login::LoginSettings;
 pub use refusal::Refusal;
 pub use requirement::Requirement;
 pub use secret::{ApiKey, JwtSecret, TokenString};

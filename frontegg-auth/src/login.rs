@@ -512,7 +512,8 @@ mod tests {
         for good in ["/", "/app", "/reports?id=3", "/a/b%2F"] {
             assert!(is_app_path(good), "{good}");
         }
-        for bad in ["", "//evil.com", "/\\evil.com", "\\\\evil", "https:evil.com", "https://evil.com", "app", "/a\nb", "/a b"]
+        for bad in
+            ["", "//evil.com", "/\\evil.com", "\\\\evil", "https:evil.com", "https://evil.com", "app", "/a\nb", "/a b"]
         {
             assert!(!is_app_path(bad), "{bad}");
         }

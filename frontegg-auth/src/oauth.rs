@@ -160,7 +160,8 @@ impl TokenEndpoint {
                 // RFC 6749 §2.3.1: each half form-encoded before the colon.
                 let id: String = url::form_urlencoded::byte_serialize(self.client_id.as_bytes()).collect();
                 let secret: String = url::form_urlencoded::byte_serialize(self.api_key.expose().as_bytes()).collect();
-                request = request.header("authorization", format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
+                request =
+                    request.header("authorization", format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
             }
             ClientAuthentication::Body => {
                 form.push(("client_id", &self.client_id));

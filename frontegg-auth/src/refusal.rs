@@ -246,7 +246,8 @@ impl Refusal {
 
     /// Every header of the answer, in order.
     pub fn headers(&self) -> Vec<(HeaderName, HeaderValue)> {
-        let cookie = self.extras.as_ref().and_then(|extras| extras.cookie.clone()).map(|value| (header::SET_COOKIE, value));
+        let cookie =
+            self.extras.as_ref().and_then(|extras| extras.cookie.clone()).map(|value| (header::SET_COOKIE, value));
         if let Kind::Redirect(location) = &self.kind {
             let mut headers = vec![
                 (header::LOCATION, location.clone()),

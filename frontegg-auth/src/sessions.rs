@@ -113,15 +113,9 @@ pub(crate) struct Sessions {
 impl Sessions {
     pub(crate) fn new(settings: &LoginSettings, client_id: &str) -> Result<Sessions, String> {
         let (backend, first_level) = match &settings.store {
-            StoreSettings::Memory => (
-                Backend::Memory(
-                    Cache::builder()
-                        .max_capacity(1_000_000)
-                        .expire_after(StoredExpiry)
-                        .build(),
-                ),
-                None,
-            ),
+            StoreSettings::Memory => {
+                (Backend::Memory(Cache::builder().max_capacity(1_000_000).expire_after(StoredExpiry).build()), None)
+            }
             #[cfg(feature = "redis")]
             StoreSettings::Redis(redis) => (
                 Backend::Redis(redis_store::RedisSessions::new(redis, client_id)?),
@@ -249,7 +243,8 @@ mod redis_store {
 
     /// Deletes the lock only if it still holds our token, so that a lock that expired and was
     /// taken by another instance is not released by us.
-    const UNLOCK: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+    const UNLOCK: &str =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
     pub(super) struct RedisSessions {
         link: Arc<Link>,

@@ -240,7 +240,11 @@ impl Verifier {
     /// An OpenID Connect ID token of the hosted login: signed by the same keys, with the same
     /// algorithms, issuer and leeway, but for `audience` (the client id) and without Frontegg's
     /// `type`, which ID tokens need not carry. Its claims.
-    pub(crate) async fn verify_id_token(&self, token: &str, audience: &[&str]) -> Result<Map<String, Value>, AuthError> {
+    pub(crate) async fn verify_id_token(
+        &self,
+        token: &str,
+        audience: &[&str],
+    ) -> Result<Map<String, Value>, AuthError> {
         let checked = self.check_header(token)?;
         let mut validation = self
             .validations

@@ -15,7 +15,10 @@ use tower::{Layer, Service, ServiceExt, service_fn};
 
 const APP: &str = "http://127.0.0.1:3000";
 
-fn authenticator(emulator: &Emulator, settings: impl FnOnce(LoginSettingsBuilder) -> LoginSettingsBuilder) -> Authenticator {
+fn authenticator(
+    emulator: &Emulator,
+    settings: impl FnOnce(LoginSettingsBuilder) -> LoginSettingsBuilder,
+) -> Authenticator {
     let login = settings(LoginSettings::builder(APP)).build().unwrap();
     Authenticator::new(emulator.config().hosted_login(login).build().unwrap()).unwrap()
 }
@@ -48,13 +51,8 @@ async fn log_in(login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (St
     let request = request_field(&page);
     let action = authorize.split('?').next().unwrap();
     let body = format!("request={request}&user={user}&mfa={mfa}");
-    let posted = http
-        .post(action)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let posted =
+        http.post(action).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
     let callback = posted.headers()["location"].to_str().unwrap().to_owned();
     let path = callback.strip_prefix(APP).unwrap().to_owned();
     let done = login.callback(&get(&path, Some(&login_cookie))).await;
@@ -77,7 +75,10 @@ fn request_field(page: &str) -> String {
 }
 
 /// A page behind `authenticate(..).redirect_to_login()` and a step-up requirement.
-fn page(auth: &Authenticator, requirement: Requirement) -> impl Service<Request<()>, Response = Response<Bytes>, Error = Infallible> + Clone {
+fn page(
+    auth: &Authenticator,
+    requirement: Requirement,
+) -> impl Service<Request<()>, Response = Response<Bytes>, Error = Infallible> + Clone {
     let handler = service_fn(|request: Request<()>| async move {
         let who = request.extensions().get::<Caller>().and_then(Caller::identity).map(|i| i.sub().to_owned());
         Ok::<_, Infallible>(Response::new(Bytes::from(who.unwrap_or_default())))

@@ -33,8 +33,10 @@ use frontegg_auth::{Authenticator, HostedLogin, Refusal};
 pub fn login_router<S: Clone + Send + Sync + 'static>(auth: &Authenticator) -> Router<S> {
     let Some(login) = auth.hosted_login().cloned() else {
         let misconfigured = || async {
-            Refusal::misconfigured("The hosted login is not configured: ConfigBuilder::hosted_login or FRONTEGG_APP_URL")
-                .to_response::<Body>()
+            Refusal::misconfigured(
+                "The hosted login is not configured: ConfigBuilder::hosted_login or FRONTEGG_APP_URL",
+            )
+            .to_response::<Body>()
         };
         return Router::new()
             .route("/auth/login", get(misconfigured))
@@ -44,7 +46,10 @@ pub fn login_router<S: Clone + Send + Sync + 'static>(auth: &Authenticator) -> R
     let settings = login.settings();
     let (start, back, end) = (login.clone(), login.clone(), login.clone());
     Router::new()
-        .route(&settings.login_path(), get(move |request: Request| async move { start.login(&request).to_response::<Body>() }))
+        .route(
+            &settings.login_path(),
+            get(move |request: Request| async move { start.login(&request).to_response::<Body>() }),
+        )
         .route(&settings.callback_path(), get(move |request: Request| answer(back, request, Step::Callback)))
         .route(&settings.logout_path(), get(move |request: Request| answer(end, request, Step::Logout)))
 }
