@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 mod apps;
 
-use apps::{Actix, AppUnderTest, Axum};
+use apps::AppUnderTest;
 
 /// The emulator, the app against it, and an HTTP client.
 struct World {
@@ -465,41 +465,23 @@ async fn entitlements_unavailable<A: AppUnderTest>() {
     assert_ok(&w.call(Method::GET, "/beta", Cred::Bearer(&token)).await, 200, json!({"beta": true}), "recovered");
 }
 
-macro_rules! conformance {
-    ($module:ident, $app:ty) => {
-        mod $module {
-            use super::*;
-
-            macro_rules! check {
-                ($name:ident) => {
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    async fn $name() {
-                        super::$name::<$app>().await
-                    }
-                };
-            }
-
-            check!(health);
-            check!(metrics_route);
-            check!(no_credential);
-            check!(valid_user_token);
-            check!(lacking_the_right);
-            check!(wildcard_permission);
-            check!(expired_token);
-            check!(bad_credentials);
-            check!(wrong_tenant);
-            check!(access_token_rights_from_the_api);
-            check!(revoked_access_token);
-            check!(gateway_down);
-            check!(keys_unreachable);
-            check!(optional_route);
-            check!(framework_edges);
-            check!(step_up);
-            check!(entitlements);
-            check!(entitlements_unavailable);
-        }
-    };
-}
-
-conformance!(axum, Axum);
-conformance!(actix, Actix);
+apps::both_apps!(
+    health,
+    metrics_route,
+    no_credential,
+    valid_user_token,
+    lacking_the_right,
+    wildcard_permission,
+    expired_token,
+    bad_credentials,
+    wrong_tenant,
+    access_token_rights_from_the_api,
+    revoked_access_token,
+    gateway_down,
+    keys_unreachable,
+    optional_route,
+    framework_edges,
+    step_up,
+    entitlements,
+    entitlements_unavailable,
+);

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 mod apps;
 
-use apps::{Actix, AppUnderTest, Axum};
+use apps::AppUnderTest;
 
 /// The emulator, an app against it with the hosted login on, and the app's base URL.
 struct World {
@@ -490,29 +490,11 @@ async fn logs_hold_no_secret<A: AppUnderTest>() {
     }
 }
 
-macro_rules! conformance {
-    ($module:ident, $app:ty) => {
-        mod $module {
-            use super::*;
-
-            macro_rules! check {
-                ($name:ident) => {
-                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                    async fn $name() {
-                        super::$name::<$app>().await
-                    }
-                };
-            }
-
-            check!(login_flow);
-            check!(login_refusals);
-            check!(session_cookies);
-            check!(session_lifetimes);
-            check!(refresh);
-            check!(logs_hold_no_secret);
-        }
-    };
-}
-
-conformance!(axum, Axum);
-conformance!(actix, Actix);
+apps::both_apps!(
+    login_flow,
+    login_refusals,
+    session_cookies,
+    session_lifetimes,
+    refresh,
+    logs_hold_no_secret,
+);

@@ -77,3 +77,27 @@ impl Drop for StopOnDrop {
         }
     }
 }
+
+/// One suite, both apps: `both_apps!(check_a, check_b)` makes the tests `axum::check_a`,
+/// `actix::check_a`, ..., each calling `check_a::<Axum>()` (or `Actix`), an async fn of the
+/// including test file.
+#[allow(unused_macros)] // not every test file runs a suite on both apps
+macro_rules! both_apps {
+    ($($check:ident),+ $(,)?) => {
+        $crate::apps::both_apps!(@app axum, $crate::apps::Axum, $($check),+);
+        $crate::apps::both_apps!(@app actix, $crate::apps::Actix, $($check),+);
+    };
+    (@app $module:ident, $app:ty, $($check:ident),+) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check::<$app>().await
+                }
+            )+
+        }
+    };
+}
+
+#[allow(unused_imports)]
+pub(crate) use both_apps;
