@@ -305,10 +305,15 @@ async fn login_refusals<A: AppUnderTest>() {
     assert_eq!(browser.get(&format!("{}/me", w.base)).await.status, 200);
     w.emulator.set_id_token_issued(true);
     // Frontegg ending the login with an error.
+    // Frontegg ending this browser's login with an error; another site cannot (no state).
     let mut browser = Browser::new();
-    let _ = browser.start_login(&w.base, "/app").await;
-    let answer = browser.get(&format!("{}/auth/callback?error=access_denied&state=x", w.base)).await;
+    let state = query(&browser.start_login(&w.base, "/app").await)["state"].clone();
+    let mut other = Browser { http: browser.http.clone(), cookies: browser.cookies.clone() };
+    let forged = other.get(&format!("{}/auth/callback?error=access_denied&state=x", w.base)).await;
+    assert_eq!(forged.status, 400, "an error without this login's state");
+    let answer = browser.get(&format!("{}/auth/callback?error=access_denied&state={state}", w.base)).await;
     assert_eq!(answer.status, 401);
+    assert_eq!(answer.json()["error"], "access_denied");
     no_session(&answer, "error from Frontegg");
 }
 
@@ -333,15 +338,24 @@ async fn session_cookies<A: AppUnderTest>() {
         assert!(answer.set_cookie("frontegg_session").unwrap().contains("Max-Age=0"), "{what}: cleared");
         let page = other.get(&format!("{}/app", w.base)).await;
         assert_eq!(page.status, 303, "{what}: a page sends to the login");
+        // A script's fetch of the page gets the 401: it could not follow the login's redirects.
+        let fetched = other.send(Method::GET, &format!("{}/app", w.base), &[("sec-fetch-mode", "cors")], None).await;
+        assert_eq!(fetched.status, 401, "{what}: fetched");
     }
     // Cross-site request forgery: an unsafe method with the cookie alone.
     let url = format!("{}/reports", w.base);
     for (what, headers) in [
         ("no origin headers", vec![]),
         ("another origin", vec![("origin", "http://evil.example")]),
+        ("an opaque origin", vec![("origin", "null")]),
+        (
+            "another origin claiming same-origin",
+            vec![("origin", "http://evil.example"), ("sec-fetch-site", "same-origin")],
+        ),
         ("a cross-site fetch", vec![("sec-fetch-site", "cross-site")]),
+        ("a same-site sibling", vec![("sec-fetch-site", "same-site")]),
     ] {
-        for method in [Method::POST, Method::DELETE] {
+        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             let answer = browser.send(method.clone(), &url, &headers, None).await;
             assert_eq!(answer.status, 403, "{what} {method}");
             assert_eq!(
@@ -351,6 +365,10 @@ async fn session_cookies<A: AppUnderTest>() {
             );
         }
     }
+    // A WebSocket handshake with the cookie alone is held to the same rule.
+    let upgrade = [("connection", "upgrade"), ("upgrade", "websocket"), ("origin", "http://evil.example")];
+    let answer = browser.send(Method::GET, &me, &upgrade, None).await;
+    assert_eq!(answer.status, 403, "a cross-site WebSocket handshake");
     // A bearer token on an unsafe method is no cookie request: no origin needed.
     let writer = w.emulator.user_token().permissions(["reports.read", "reports.write"]).sign();
     let answer = browser.send(Method::POST, &url, &[("authorization", &format!("Bearer {writer}"))], None).await;
@@ -412,7 +430,10 @@ async fn refresh<A: AppUnderTest>() {
     assert_eq!(answer.status, 503, "{}", answer.body);
     assert_eq!(answer.json()["error"], "temporarily_unavailable");
     assert!(answer.set_cookie("frontegg_session").is_none(), "never a logout");
+    assert_eq!(browser.get(&me).await.status, 503, "no second try right away: the failure is remembered 2 s");
+    assert_eq!(w.emulator.calls(Endpoint::TokenRefresh), 2, "one failed refresh for both requests");
     w.emulator.set_token_endpoint_failure(None);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(browser.get(&me).await.status, 200, "the session survived the outage");
 
     // A refresh token Frontegg refuses ends the session.
@@ -490,11 +511,4 @@ async fn logs_hold_no_secret<A: AppUnderTest>() {
     }
 }
 
-apps::both_apps!(
-    login_flow,
-    login_refusals,
-    session_cookies,
-    session_lifetimes,
-    refresh,
-    logs_hold_no_secret,
-);
+apps::both_apps!(login_flow, login_refusals, session_cookies, session_lifetimes, refresh, logs_hold_no_secret,);

@@ -82,7 +82,9 @@ async fn a_fleet_shares_sessions_through_redis() {
         assert!(!value.contains(token_header) && !value.contains("eyJ"), "tokens are sealed at rest: {key}");
     }
 
-    // The refresh edge, on both instances at once: one refresh for the fleet.
+    // The refresh edge, on both instances at once: one refresh for the fleet. A slow Frontegg
+    // makes the two instances' refreshes overlap: the second waits on the lock in Redis.
+    emulator.set_token_endpoint_delay(Duration::from_millis(500));
     tokio::time::sleep(Duration::from_millis(3200)).await;
     let calls = (0..10).map(|i| {
         let (http, base, session) = (http.clone(), if i % 2 == 0 { a.clone() } else { b.clone() }, session.clone());
@@ -92,6 +94,7 @@ async fn a_fleet_shares_sessions_through_redis() {
         assert_eq!(status.unwrap(), 200);
     }
     assert_eq!(emulator.calls(Endpoint::TokenRefresh), 1, "two instances at the refresh edge refresh once");
+    emulator.set_token_endpoint_delay(Duration::ZERO);
 
     // Redis frozen: cookie requests answer 503, never 401 or a logout; bearer requests go on.
     redis.freeze();
@@ -112,6 +115,40 @@ async fn a_fleet_shares_sessions_through_redis() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(back, "the session is served again once Redis answers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_reaches_the_fleet_and_redis_errors_are_outages() {
+    let redis = RedisServer::start();
+    let emulator = Arc::new(Emulator::start().await);
+    let (a, _a) = instance(&emulator, &redis.url()).await;
+    let (b, _b) = instance(&emulator, &redis.url()).await;
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+
+    // A logout on A: B refuses the cookie once its first level (1 s) has passed.
+    let session = log_in(&http, &a).await;
+    assert_eq!(me(&http, &b, &session).await.status(), 200);
+    let out = http.get(format!("{a}/auth/logout")).header("cookie", format!("frontegg_session={session}")).send();
+    assert_eq!(out.await.unwrap().status(), 303);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(me(&http, &b, &session).await.status(), 401, "logged out on every instance");
+
+    // An error answer of Redis (here a refused command, as LOADING or NOAUTH would be) is an
+    // outage: 503, the cookie kept; never taken for "no session".
+    let session = log_in(&http, &a).await;
+    redis.cli(&["ACL", "SETUSER", "default", "-getrange"]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let refused = me(&http, &b, &session).await;
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().get("set-cookie").is_none(), "never a logout");
+    redis.cli(&["ACL", "SETUSER", "default", "+getrange"]);
+    assert_eq!(me(&http, &b, &session).await.status(), 200);
+    // Something else than a session under its key (WRONGTYPE) is no session.
+    let key = redis.dump().into_iter().map(|(k, _)| k).find(|k| k.contains(":session:")).unwrap();
+    redis.cli(&["DEL", &key]);
+    redis.cli(&["RPUSH", &key, "x"]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(me(&http, &b, &session).await.status(), 401);
 }
 
 #[test]

@@ -90,7 +90,9 @@ impl Admission {
 
     /// For routes meant for browsers: a `GET` or `HEAD` without any credential (or whose session
     /// ended) is sent to the hosted login (303 to `{routes}/login?return_to=<this path>`) rather
-    /// than answered 401. Other methods, and every refusal of a credential that was presented,
+    /// than answered 401; so is a session without the step-up a requirement needs (the login
+    /// then asks for it). A script's request (`Sec-Fetch-Mode` other than `navigate`) keeps the
+    /// 401. Other methods, and every refusal of a credential that was presented,
     /// keep their answers. Without the hosted login configured, nothing changes.
     pub fn redirect_to_login(mut self) -> Admission {
         self.redirect_to_login = true;
@@ -123,12 +125,18 @@ impl Admission {
         let login = self.auth.hosted_login().cloned();
         let session = match (&credential, &login) {
             (Ok(None), Some(login)) if !preflight => login.session_cookie(head).map(|cookie| {
-                let safe = matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE");
+                // A WebSocket handshake is a GET that opens a two-way channel: it must come from
+                // the app's origin too.
+                let websocket = head.header_values("upgrade").any(|v| v.eq_ignore_ascii_case(b"websocket"));
+                let safe = matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE") && !websocket;
                 (cookie, safe || login.same_origin(head))
             }),
             _ => None,
         };
-        let browser = self.redirect_to_login && matches!(method, "GET" | "HEAD");
+        // A page the browser navigates to goes to the login; a script's fetch of it gets the 401
+        // (it could not follow a redirect to another origin anyway).
+        let fetched = head.header_values("sec-fetch-mode").next().is_some_and(|mode| mode != b"navigate");
+        let browser = self.redirect_to_login && matches!(method, "GET" | "HEAD") && !fetched;
         let login_location = login.as_ref().filter(|_| browser).map(|l| l.login_location(head.path_and_query()));
         let auth = self.auth.clone();
         let mode = self.mode;

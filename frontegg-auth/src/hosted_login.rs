@@ -65,13 +65,13 @@ use crate::login::{LoginSettings, defaults, is_app_path};
 use crate::oauth::{Authorize, StepUpRequest, TokenEndpoint, TokenFault, Tokens};
 use crate::sealing::{Pkce, SessionId, random_token};
 use crate::secret::{ApiKey, TokenString};
-use crate::sessions::{Record, Sessions, StoreDown, ms, now_ms};
+use crate::sessions::{Record, Replaced, Sessions, StoreDown, ms, now_ms};
 use crate::telemetry::{Login, Refresh, SessionEvent};
 use crate::verify::Verifier;
 
-/// How long a refresh may hold a session's lock in Redis, and how long another instance waits
-/// for it before answering 503.
-const LOCK_TTL: Duration = Duration::from_secs(10);
+/// After a refresh failed on the network or with a 5xx, the other requests of the session do
+/// not try again for this long (they answer 503, or serve the still valid token).
+const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(2);
 
 /// An answer of a login route: status, headers, body, rendered alike by every adapter.
 #[derive(Clone)]
@@ -147,6 +147,9 @@ struct Pending {
     verifier: String,
     return_to: String,
     expires: u64,
+    /// The login asks for a step-up: if it brings none, the page must not be sent back to it.
+    #[serde(default)]
+    step_up: bool,
 }
 
 /// What the request path finds behind a session cookie.
@@ -181,6 +184,15 @@ struct Inner {
     verifier: Arc<Verifier>,
     /// One refresh at a time per session in this process.
     gates: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
+    /// Sessions whose refresh just failed: not tried again before [`FAILED_REFRESH_PAUSE`].
+    failed: moka::future::Cache<String, ()>,
+    /// Refreshed sessions the store could not take (Frontegg rotated the refresh token: losing
+    /// it would end the session): served from here, written again by the next request.
+    unsaved: moka::future::Cache<String, Record>,
+    /// How long a refresh may hold a session's lock in Redis: longer than the longest refresh
+    /// (the token request, then the access and ID tokens' verifications, each with its own
+    /// deadline), so that no other instance starts a second one with the same refresh token.
+    lock_ttl: Duration,
 }
 
 impl HostedLogin {
@@ -196,6 +208,7 @@ impl HostedLogin {
         let base = base.trim_end_matches('/').to_owned();
         let tokens = TokenEndpoint::new(http, &base, &settings, client_id, api_key, timeout);
         let sessions = Sessions::new(&settings, client_id)?;
+        let lock_ttl = timeout + crate::key_cache::LOAD_DEADLINE * 2 + Duration::from_secs(3);
         Ok(HostedLogin {
             inner: Arc::new(Inner {
                 tokens,
@@ -204,6 +217,9 @@ impl HostedLogin {
                 base,
                 client_id: client_id.to_owned(),
                 gates: moka::future::Cache::builder().time_to_idle(Duration::from_secs(60)).build(),
+                failed: moka::future::Cache::builder().time_to_live(FAILED_REFRESH_PAUSE).build(),
+                unsaved: moka::future::Cache::builder().max_capacity(100_000).time_to_live(lock_ttl * 6).build(),
+                lock_ttl,
                 settings,
             }),
         })
@@ -279,6 +295,7 @@ impl HostedLogin {
             verifier: pkce.verifier.clone(),
             return_to,
             expires: now_ms().saturating_add(ms(defaults::LOGIN_TIMEOUT)),
+            step_up: step_up.acr.is_some(),
         };
         let settings = &self.inner.settings;
         let sealed = serde_json::to_vec(&pending)
@@ -311,9 +328,6 @@ impl HostedLogin {
             LoginAnswer::error(status, code, description, cookies)
         };
         let target = head.path_and_query();
-        if query_value(target, "error").is_some() {
-            return refuse(Login::Denied, "Frontegg ended the login with an error", cookies);
-        }
         let pending = cookie_value(head, &settings.login_cookie_name())
             .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
             .and_then(|sealed| settings.keys.open(&sealed, LOGIN_AAD))
@@ -325,6 +339,10 @@ impl HostedLogin {
         let state = query_value(target, "state").unwrap_or_default();
         if !constant_time_eq(state.as_bytes(), pending.state.as_bytes()) {
             return refuse(Login::BadState, "The login's state does not match this browser's login", cookies);
+        }
+        // Only this browser's own login may be ended by an error (no other site can abort it).
+        if query_value(target, "error").is_some() {
+            return refuse(Login::Denied, "Frontegg ended the login with an error", cookies);
         }
         let Some(code) = query_value(target, "code").filter(|c| !c.is_empty()) else {
             return refuse(Login::BadState, "The callback carries no code", cookies);
@@ -338,8 +356,8 @@ impl HostedLogin {
                 return refuse(Login::Unavailable, "Frontegg could not complete the login; try again", cookies);
             }
         };
-        let record = match self.checked(&tokens, Some(&pending.nonce)).await {
-            Ok(record) => record,
+        let (record, stepped_up) = match self.checked(&tokens, Some(&pending.nonce), None).await {
+            Ok(checked) => checked,
             Err(Checked::Unavailable) => {
                 return refuse(Login::Unavailable, "The signing keys cannot be loaded; try again", cookies);
             }
@@ -352,18 +370,36 @@ impl HostedLogin {
         let Ok(id) = SessionId::new() else {
             return refuse(Login::Unavailable, "Cannot create a session", cookies);
         };
-        if self.inner.sessions.put(&id, &record, self.ttl(&record, now_ms())).await.is_err() {
+        let now = now_ms();
+        if self.inner.sessions.put(&id, &record, self.ttl(&record, now), self.ends(&record)).await.is_err() {
             crate::telemetry::session(SessionEvent::StoreUnavailable);
             return refuse(Login::Unavailable, "The session store cannot be reached; try again", cookies);
         }
         crate::telemetry::login(Login::Ok);
         crate::telemetry::session(SessionEvent::Created);
         cookies.extend(self.cookie(&settings.cookie_name, &id.cookie_value(), settings.absolute_timeout));
+        if pending.step_up && !stepped_up {
+            // Sent back to the page, the browser would come here again and again: the login
+            // happened, the step-up did not.
+            return LoginAnswer::error(
+                StatusCode::UNAUTHORIZED,
+                "insufficient_user_authentication",
+                "The login did not bring the multi-factor authentication the page requires",
+                cookies,
+            );
+        }
         LoginAnswer::redirect(&pending.return_to, cookies)
     }
 
-    /// The tokens of a grant, verified, as a session record.
-    async fn checked(&self, tokens: &Tokens, nonce: Option<&str>) -> Result<Record, Checked> {
+    /// The tokens of a grant, verified, as a session record; and whether the access token
+    /// carries Frontegg's multi-factor `acr`. A refresh names the session's user: the tokens
+    /// must be that user's.
+    async fn checked(
+        &self,
+        tokens: &Tokens,
+        nonce: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<(Record, bool), Checked> {
         let credential = Credential::new(CredentialKind::Bearer, tokens.access.clone());
         let identity = match self.inner.verifier.verify(&credential).await {
             Ok(identity) => identity,
@@ -373,17 +409,21 @@ impl HostedLogin {
         if *identity.token_type() != TokenType::User {
             return Err(Checked::Invalid("The access token from Frontegg is not a user token"));
         }
+        if user.is_some_and(|user| user != identity.sub()) {
+            return Err(Checked::Invalid("The refreshed token names another user"));
+        }
         if let Some(id_token) = &tokens.id {
             let settings = &self.inner.settings;
             let mut audiences = vec![self.inner.client_id.as_str()];
             if let Some(app) = &settings.application_id {
                 audiences.push(app);
             }
-            let claims = match self.inner.verifier.verify_id_token(id_token.expose(), &audiences).await {
-                Ok(claims) => claims,
-                Err(e) if e.is_unavailable() => return Err(Checked::Unavailable),
-                Err(_) => return Err(Checked::Invalid("The ID token from Frontegg does not verify")),
-            };
+            let claims =
+                match self.inner.verifier.verify_id_token(id_token.expose(), &audiences, &self.inner.base).await {
+                    Ok(claims) => claims,
+                    Err(e) if e.is_unavailable() => return Err(Checked::Unavailable),
+                    Err(_) => return Err(Checked::Invalid("The ID token from Frontegg does not verify")),
+                };
             if claims.get("sub").and_then(|s| s.as_str()) != Some(identity.sub()) {
                 return Err(Checked::Invalid("The ID token and the access token name different users"));
             }
@@ -396,14 +436,16 @@ impl HostedLogin {
         let now = now_ms();
         let expires =
             identity.expires_at().and_then(|exp| exp.duration_since(std::time::UNIX_EPOCH).ok()).map_or(now, ms);
-        Ok(Record {
+        let stepped_up = identity.claims().get("acr").and_then(|acr| acr.as_str()) == Some(crate::identity::MFA_ACR);
+        let record = Record {
             access: tokens.access.expose().to_owned(),
             refresh: tokens.refresh.as_ref().map(|t| t.expose().to_owned()),
             expires,
             issued: now,
             created: now,
-            seen: now,
-        })
+            sub: identity.sub().to_owned(),
+        };
+        Ok((record, stepped_up))
     }
 
     /// `GET {routes}/logout`: the session ends here, whatever the store answers, and the browser
@@ -454,8 +496,24 @@ impl HostedLogin {
             return SessionLookup::Gone;
         };
         let sessions = &self.inner.sessions;
-        let mut record = match sessions.get(&id).await {
-            Ok(Some(record)) => record,
+        let key = id.storage_key();
+        // A refreshed session the store could not take: written again, served meanwhile.
+        if let Some(record) = self.inner.unsaved.get(&key).await {
+            let now = now_ms();
+            match sessions.replace(&id, &record, self.ttl(&record, now), self.ends(&record)).await {
+                Ok(Replaced::Yes) => self.inner.unsaved.invalidate(&key).await,
+                Ok(Replaced::Gone) => {
+                    self.inner.unsaved.invalidate(&key).await;
+                    return SessionLookup::Gone;
+                }
+                Err(StoreDown) => {}
+            }
+            if !self.expired(&record, now) && record.expires > now {
+                return SessionLookup::Active(record.access_token());
+            }
+        }
+        let (record, from_store) = match sessions.get(&id).await {
+            Ok(Some(found)) => found,
             Ok(None) => {
                 crate::telemetry::session(SessionEvent::Unknown);
                 return SessionLookup::Gone;
@@ -471,38 +529,38 @@ impl HostedLogin {
             crate::telemetry::session(SessionEvent::Expired);
             return SessionLookup::Gone;
         }
-        if self.needs_refresh(&record, now) {
-            record = match self.refreshed(&id).await {
-                Ok(Some(record)) => record,
-                Ok(None) => return SessionLookup::Gone,
-                // Frontegg cannot refresh now: the current token serves while it is valid.
-                Err(()) if record.expires > now => record,
-                Err(()) => return SessionLookup::Unavailable,
-            };
+        // Activity restarts the idle lifetime: Redis's expiry, extended whenever this instance
+        // reads past its first level (the in-process store extends it on every read).
+        if from_store && sessions.touch(&id, self.ttl(&record, now)).await.is_err() {
+            tracing::debug!("the session store could not record a session's activity");
         }
-        // The idle lifetime restarts, written at most every quarter of it.
-        let quarter = ms(self.inner.settings.idle_timeout) / 4;
-        if now.saturating_sub(record.seen) >= quarter {
-            record.seen = now;
-            if sessions.put(&id, &record, self.ttl(&record, now)).await.is_err() {
-                tracing::debug!("the session store could not record a session's activity");
-            }
+        if !self.needs_refresh(&record, now) {
+            return SessionLookup::Active(record.access_token());
         }
-        SessionLookup::Active(record.access_token())
+        // Still valid: refresh if nobody is, else serve it. Expired: wait for the refresh.
+        let still_valid = record.expires > now;
+        match self.refreshed(&id, !still_valid).await {
+            Refreshed::Record(record) => SessionLookup::Active(record.access_token()),
+            Refreshed::Ended => SessionLookup::Gone,
+            Refreshed::Busy | Refreshed::Failed if still_valid => SessionLookup::Active(record.access_token()),
+            Refreshed::Busy | Refreshed::Failed => SessionLookup::Unavailable,
+        }
     }
 
+    /// Whether the session is past its absolute lifetime (its idle lifetime is the store's).
     fn expired(&self, record: &Record, now: u64) -> bool {
-        let settings = &self.inner.settings;
-        now >= record.created.saturating_add(ms(settings.absolute_timeout))
-            || now >= record.seen.saturating_add(ms(settings.idle_timeout))
+        now >= self.ends(record)
     }
 
-    /// How long the store keeps a session: until it would go idle, never past its absolute end.
+    /// When the session ends at the latest (Unix ms).
+    fn ends(&self, record: &Record) -> u64 {
+        record.created.saturating_add(ms(self.inner.settings.absolute_timeout))
+    }
+
+    /// How long the store keeps a session from `now`: until it would go idle, never past its end.
     fn ttl(&self, record: &Record, now: u64) -> Duration {
-        let settings = &self.inner.settings;
-        let absolute_end = record.created.saturating_add(ms(settings.absolute_timeout));
-        let idle_end = now.saturating_add(ms(settings.idle_timeout));
-        Duration::from_millis(absolute_end.min(idle_end).saturating_sub(now).max(1))
+        let idle_end = now.saturating_add(ms(self.inner.settings.idle_timeout));
+        Duration::from_millis(self.ends(record).min(idle_end).saturating_sub(now).max(1))
     }
 
     /// Whether the access token is within the refresh margin of its expiry (the margin is at
@@ -513,89 +571,121 @@ impl HostedLogin {
         now.saturating_add(margin) >= record.expires
     }
 
-    /// The session after a refresh, one at a time: `Ok(None)` when it ended, `Err` when it
-    /// could not be refreshed now.
-    async fn refreshed(&self, id: &SessionId) -> Result<Option<Record>, ()> {
+    /// The session after a refresh, one at a time per session: in this process behind a gate
+    /// (`wait`: wait for it, at most the lock's lifetime; else give up when it is taken), across
+    /// a fleet behind a lock in Redis.
+    async fn refreshed(&self, id: &SessionId, wait: bool) -> Refreshed {
         let key = id.storage_key();
-        let gate = self.inner.gates.get_with(key, async { Arc::new(tokio::sync::Mutex::new(())) }).await;
-        let _turn = gate.lock().await;
+        if self.inner.failed.contains_key(&key) {
+            return Refreshed::Failed;
+        }
+        let gate = self.inner.gates.get_with(key.clone(), async { Arc::new(tokio::sync::Mutex::new(())) }).await;
+        let _turn = if wait {
+            match tokio::time::timeout(self.inner.lock_ttl, gate.lock()).await {
+                Ok(turn) => turn,
+                Err(_) => return Refreshed::Failed,
+            }
+        } else {
+            match gate.try_lock() {
+                Ok(turn) => turn,
+                Err(_) => return Refreshed::Busy,
+            }
+        };
+        // The refresh this request queued behind may have failed.
+        if self.inner.failed.contains_key(&key) {
+            return Refreshed::Failed;
+        }
         let sessions = &self.inner.sessions;
-        let deadline = tokio::time::Instant::now() + LOCK_TTL;
+        let deadline = tokio::time::Instant::now() + self.inner.lock_ttl;
         loop {
             // Another request (of this process, or of another instance) may have refreshed it
             // while this one waited.
             let record = match sessions.fresh(id).await {
                 Ok(Some(record)) => record,
-                Ok(None) => return Ok(None),
+                Ok(None) => return Refreshed::Ended,
                 Err(StoreDown) => {
                     crate::telemetry::session(SessionEvent::StoreUnavailable);
-                    return Err(());
+                    return Refreshed::Failed;
                 }
             };
             if !self.needs_refresh(&record, now_ms()) {
-                return Ok(Some(record));
+                return Refreshed::Record(record);
             }
-            match sessions.lock(id, LOCK_TTL).await {
+            match sessions.lock(id, self.inner.lock_ttl).await {
                 Ok(Some(token)) => {
                     let outcome = self.refresh_now(id, record).await;
                     sessions.unlock(id, &token).await;
+                    if matches!(outcome, Refreshed::Failed) {
+                        self.inner.failed.insert(key, ()).await;
+                    }
                     return outcome;
                 }
                 Ok(None) if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Ok(None) | Err(StoreDown) => return Err(()),
+                Ok(None) | Err(StoreDown) => return Refreshed::Failed,
             }
         }
     }
 
-    async fn refresh_now(&self, id: &SessionId, record: Record) -> Result<Option<Record>, ()> {
+    async fn refresh_now(&self, id: &SessionId, record: Record) -> Refreshed {
         let sessions = &self.inner.sessions;
-        let ended = |why: &str| {
+        let end = |why: &str| {
             crate::telemetry::session_refresh(Refresh::Ended);
             tracing::info!(reason = why, "a session ended: its refresh was refused");
         };
         let Some(refresh_token) = &record.refresh else {
-            ended("no refresh token");
+            end("no refresh token");
             let _ = sessions.delete(id).await;
-            return Ok(None);
+            return Refreshed::Ended;
+        };
+        let unavailable = || {
+            crate::telemetry::session_refresh(Refresh::Unavailable);
+            Refreshed::Failed
         };
         let tokens = match self.inner.tokens.refresh(refresh_token).await {
             Ok(tokens) => tokens,
-            Err(TokenFault::Refused { error }) => {
-                ended(error);
+            // Only a refresh token Frontegg refuses ends the session.
+            Err(TokenFault::Refused { error: "invalid_grant" }) => {
+                end("invalid_grant");
                 let _ = sessions.delete(id).await;
-                return Ok(None);
+                return Refreshed::Ended;
+            }
+            Err(TokenFault::Refused { error }) => {
+                // The app's own credentials or request are refused: a configuration problem,
+                // not the user's; the session stays.
+                tracing::error!(error, "Frontegg refused a session's refresh request: check the client credentials");
+                return unavailable();
             }
             Err(TokenFault::Unavailable | TokenFault::Malformed) => {
-                crate::telemetry::session_refresh(Refresh::Unavailable);
                 tracing::warn!("a session's refresh failed: Frontegg could not be reached or answered 5xx");
-                return Err(());
+                return unavailable();
             }
         };
-        let fresh = match self.checked(&tokens, None).await {
-            Ok(fresh) => fresh,
-            Err(Checked::Unavailable) => {
-                crate::telemetry::session_refresh(Refresh::Unavailable);
-                return Err(());
-            }
+        let fresh = match self.checked(&tokens, None, Some(&record.sub)).await {
+            Ok((fresh, _)) => fresh,
+            Err(Checked::Unavailable) => return unavailable(),
             Err(Checked::Invalid(why)) => {
-                ended(why);
+                end(why);
                 let _ = sessions.delete(id).await;
-                return Ok(None);
+                return Refreshed::Ended;
             }
         };
+        let record = Record { refresh: fresh.refresh.or(record.refresh), created: record.created, ..fresh };
         let now = now_ms();
-        let record = Record { refresh: fresh.refresh.or(record.refresh), created: record.created, seen: now, ..fresh };
-        if sessions.put(id, &record, self.ttl(&record, now)).await.is_err() {
-            // The refresh token was rotated and could not be kept: the next refresh will fail
-            // and end the session. Nothing better can be done without the store.
-            crate::telemetry::session(SessionEvent::StoreUnavailable);
-            crate::telemetry::session_refresh(Refresh::Unavailable);
-            return Err(());
+        match sessions.replace(id, &record, self.ttl(&record, now), self.ends(&record)).await {
+            Ok(Replaced::Yes) => {}
+            // Logged out meanwhile: it stays logged out.
+            Ok(Replaced::Gone) => return Refreshed::Ended,
+            Err(StoreDown) => {
+                // Frontegg rotated the refresh token: keep the new one here until the store
+                // takes it, rather than lose it and with it the session.
+                crate::telemetry::session(SessionEvent::StoreUnavailable);
+                self.inner.unsaved.insert(id.storage_key(), record.clone()).await;
+            }
         }
         crate::telemetry::session_refresh(Refresh::Ok);
-        Ok(Some(record))
+        Refreshed::Record(record)
     }
 
     /// Closes the session store's connection.
@@ -625,6 +715,18 @@ impl HostedLogin {
         cookie.make_removal();
         HeaderValue::from_str(&cookie.to_string()).ok()
     }
+}
+
+/// How a refresh ended.
+enum Refreshed {
+    /// Refreshed (by this request or another): the session.
+    Record(Record),
+    /// The session ended (refused refresh token, logged out meanwhile, gone).
+    Ended,
+    /// Frontegg or the store could not refresh it now; the session stays.
+    Failed,
+    /// Another request of this process is refreshing it.
+    Busy,
 }
 
 /// Why a grant's tokens were not taken.

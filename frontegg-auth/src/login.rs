@@ -195,6 +195,11 @@ impl LoginSettings {
         let mut builder = LoginSettings::builder(app_url);
         if let Some(keys) = var("FRONTEGG_SESSION_KEY")? {
             builder = builder.session_keys(&keys);
+        } else if var("FRONTEGG_REDIS_URL")?.is_some() {
+            tracing::warn!(
+                "FRONTEGG_REDIS_URL is set but FRONTEGG_SESSION_KEY is not: sessions stay in each process, with a \
+                 random key; in a fleet, a login started on one instance fails on another"
+            );
         }
         if let Some(routes) = var("FRONTEGG_LOGIN_ROUTES")? {
             builder = builder.routes_at(routes);
@@ -426,7 +431,9 @@ impl LoginSettingsBuilder {
         }
         let routes = self.routes.unwrap_or_else(|| defaults::ROUTES.to_owned());
         let routes = routes.trim_end_matches('/').to_owned();
-        if !is_app_path(&routes) || routes.contains('?') {
+        // Plain path characters only: the adapters register routes under it, where `{`, `:` or
+        // `*` would mean something else.
+        if !is_app_path(&routes) || !routes.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_.-".contains(&b)) {
             return Err(LoginSettingsError::Path { what: "the login routes' prefix" });
         }
         let default_return_to = self.default_return_to.unwrap_or_else(|| "/".to_owned());
@@ -498,7 +505,9 @@ pub(crate) fn is_app_path(path: &str) -> bool {
     path.starts_with('/')
         && !path.starts_with("//")
         && !path.contains('\\')
-        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+        // Visible ASCII only: what a `Location` header carries as is (a non-ASCII path arrives
+        // percent-encoded, and stays so).
+        && path.bytes().all(|b| b.is_ascii_graphic())
         && !path.contains('#')
         && path.len() <= 2048
 }
@@ -512,9 +521,18 @@ mod tests {
         for good in ["/", "/app", "/reports?id=3", "/a/b%2F"] {
             assert!(is_app_path(good), "{good}");
         }
-        for bad in
-            ["", "//evil.com", "/\\evil.com", "\\\\evil", "https:evil.com", "https://evil.com", "app", "/a\nb", "/a b"]
-        {
+        for bad in [
+            "",
+            "//evil.com",
+            "/\\evil.com",
+            "\\\\evil",
+            "https:evil.com",
+            "https://evil.com",
+            "app",
+            "/a\nb",
+            "/a b",
+            "/café",
+        ] {
             assert!(!is_app_path(bad), "{bad}");
         }
     }
@@ -532,7 +550,9 @@ mod tests {
         for bad in ["app.example.com", "https://app.example.com/path", "ftp://x", "https://u:p@x.io"] {
             assert!(LoginSettings::builder(bad).build().is_err(), "{bad}");
         }
-        assert!(LoginSettings::builder("https://x.io").routes_at("//x").build().is_err());
+        for bad in ["//x", "/auth/{x}", "/:x", "/*x", "auth"] {
+            assert!(LoginSettings::builder("https://x.io").routes_at(bad).build().is_err(), "{bad}");
+        }
         assert!(LoginSettings::builder("https://x.io").session_keys("short").build().is_err());
         assert!(LoginSettings::builder("https://x.io").cookie_name("a;b").build().is_err());
         let settings = LoginSettings::builder("https://x.io").routes_at("/login/").build().unwrap();

@@ -2,10 +2,6 @@
 //! they are stored under, the session keys and the AES-256-GCM sealing of what a session holds,
 //! and the PKCE verifier, `state` and `nonce` of a login. Every random value comes from the
 //! operating system's CSPRNG through aws-lc-rs, never from `fastrand`.
-//!
-//! Not wired yet: the login flow and the session stores that use it come with the rest of
-//! issue 12.
-#![allow(dead_code)] // groundwork of the hosted login; see the module docs
 
 use std::fmt;
 

@@ -4,6 +4,11 @@
 //!
 //! A store that cannot answer is an error, never "no session": the request path answers 503 for
 //! it, never a 401 or a logout.
+//!
+//! The idle lifetime is the store's own expiry, extended by reads (in process: on every read;
+//! in Redis: a `PEXPIRE` whenever an instance reads past its first level), so that marking
+//! activity never rewrites the record: a write of a stale record could put back a refresh token
+//! that a refresh had just rotated.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,17 +34,13 @@ pub(crate) struct Record {
     pub(crate) issued: u64,
     /// The login, for the absolute lifetime.
     pub(crate) created: u64,
-    /// The last request, for the idle lifetime (updated at most every quarter of it).
-    pub(crate) seen: u64,
+    /// The user: a refresh must bring a token of the same one.
+    pub(crate) sub: String,
 }
 
 impl std::fmt::Debug for Record {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Record")
-            .field("expires", &self.expires)
-            .field("created", &self.created)
-            .field("seen", &self.seen)
-            .finish_non_exhaustive()
+        f.debug_struct("Record").field("expires", &self.expires).field("created", &self.created).finish_non_exhaustive()
     }
 }
 
@@ -61,24 +62,56 @@ pub(crate) fn ms(duration: Duration) -> u64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StoreDown;
 
+/// The largest sealed session a store takes: what Redis reads back at most.
+const MAX_SEALED_BYTES: usize = 64 * 1024;
+
+/// How a write that must not create a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replaced {
+    Yes,
+    /// The session is gone (a logout, an expiry): it stays gone.
+    Gone,
+}
+
 /// The additional data of a sealed session: its place, so that a value moved under another key
 /// does not open.
 fn aad(key: &str) -> Vec<u8> {
     format!("frontegg-rs:session:v1:{key}").into_bytes()
 }
 
-/// Sealed bytes and how long they live, for the in-process store.
+/// Sealed bytes and the session's absolute end (Unix ms), for the in-process store.
 #[derive(Clone)]
 struct Stored {
     sealed: Arc<[u8]>,
-    ttl: Duration,
+    ends: u64,
 }
 
-struct StoredExpiry;
+/// The in-process store's expiry: the idle lifetime from the last read or write, never past the
+/// absolute end.
+struct StoredExpiry {
+    idle: Duration,
+}
+
+impl StoredExpiry {
+    fn left(&self, value: &Stored) -> Option<Duration> {
+        Some(self.idle.min(Duration::from_millis(value.ends.saturating_sub(now_ms()))))
+    }
+}
 
 impl Expiry<String, Stored> for StoredExpiry {
     fn expire_after_create(&self, _: &String, value: &Stored, _: std::time::Instant) -> Option<Duration> {
-        Some(value.ttl)
+        self.left(value)
+    }
+
+    fn expire_after_read(
+        &self,
+        _: &String,
+        value: &Stored,
+        _: std::time::Instant,
+        _: Option<Duration>,
+        _: std::time::Instant,
+    ) -> Option<Duration> {
+        self.left(value)
     }
 
     fn expire_after_update(
@@ -88,7 +121,7 @@ impl Expiry<String, Stored> for StoredExpiry {
         _: std::time::Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(value.ttl)
+        self.left(value)
     }
 }
 
@@ -113,16 +146,26 @@ pub(crate) struct Sessions {
 impl Sessions {
     pub(crate) fn new(settings: &LoginSettings, client_id: &str) -> Result<Sessions, String> {
         let (backend, first_level) = match &settings.store {
-            StoreSettings::Memory => {
-                (Backend::Memory(Cache::builder().max_capacity(1_000_000).expire_after(StoredExpiry).build()), None)
-            }
+            StoreSettings::Memory => (
+                Backend::Memory(
+                    Cache::builder()
+                        // Least recently used goes first: TinyLFU's admission could refuse a new
+                        // session while its `put` succeeds, logging the user out at once.
+                        .eviction_policy(moka::policy::EvictionPolicy::lru())
+                        .max_capacity(1_000_000)
+                        .expire_after(StoredExpiry { idle: settings.idle_timeout })
+                        .build(),
+                ),
+                None,
+            ),
             #[cfg(feature = "redis")]
             StoreSettings::Redis(redis) => (
                 Backend::Redis(redis_store::RedisSessions::new(redis, client_id)?),
                 Some(Cache::builder().max_capacity(100_000).time_to_live(FIRST_LEVEL_TTL).build()),
             ),
         };
-        let _ = client_id;
+        #[cfg(not(feature = "redis"))]
+        let _ = client_id; // names the Redis keys
         Ok(Sessions { backend, keys: settings.keys.clone(), first_level })
     }
 
@@ -131,15 +174,16 @@ impl Sessions {
         !matches!(self.backend, Backend::Memory(_))
     }
 
-    /// The session, if the store holds one that opens: through the first level.
-    pub(crate) async fn get(&self, id: &SessionId) -> Result<Option<Record>, StoreDown> {
+    /// The session, if the store holds one that opens: through the first level. `true` when it
+    /// came from the store itself (time to [`touch`](Self::touch) it).
+    pub(crate) async fn get(&self, id: &SessionId) -> Result<Option<(Record, bool)>, StoreDown> {
         let key = id.storage_key();
         if let Some(first) = &self.first_level
             && let Some(record) = first.get(&key).await
         {
-            return Ok(Some(record));
+            return Ok(Some((record, false)));
         }
-        self.load(&key).await
+        Ok(self.load(&key).await?.map(|record| (record, true)))
     }
 
     /// The session as the store holds it now, past the first level.
@@ -164,20 +208,83 @@ impl Sessions {
         Ok(record)
     }
 
-    /// Stores `record` for `ttl`.
-    pub(crate) async fn put(&self, id: &SessionId, record: &Record, ttl: Duration) -> Result<(), StoreDown> {
+    /// Stores a new session for `ttl`, until `ends` (Unix ms) at most.
+    pub(crate) async fn put(&self, id: &SessionId, record: &Record, ttl: Duration, ends: u64) -> Result<(), StoreDown> {
+        self.write(id, record, ttl, ends, false).await.map(|_| ())
+    }
+
+    /// Replaces a session that is still there; one that is gone stays gone (a refresh that ends
+    /// after a logout must not bring the session back).
+    pub(crate) async fn replace(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        ttl: Duration,
+        ends: u64,
+    ) -> Result<Replaced, StoreDown> {
+        self.write(id, record, ttl, ends, true).await
+    }
+
+    async fn write(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        ttl: Duration,
+        ends: u64,
+        existing_only: bool,
+    ) -> Result<Replaced, StoreDown> {
         let key = id.storage_key();
         let plain = serde_json::to_vec(record).map_err(|_| StoreDown)?;
         let sealed = self.keys.seal(&plain, &aad(&key)).map_err(|_| StoreDown)?;
-        match &self.backend {
-            Backend::Memory(cache) => cache.insert(key.clone(), Stored { sealed: sealed.into(), ttl }).await,
+        if sealed.len() > MAX_SEALED_BYTES {
+            tracing::warn!(bytes = sealed.len(), "a session is too large to store (tokens over 64 KiB)");
+            return Err(StoreDown);
+        }
+        let written = match &self.backend {
+            Backend::Memory(cache) => {
+                let stored = Stored { sealed: sealed.into(), ends };
+                if existing_only {
+                    let entry = cache
+                        .entry(key.clone())
+                        .and_compute_with(|existing| {
+                            let op = match existing {
+                                Some(_) => moka::ops::compute::Op::Put(stored),
+                                None => moka::ops::compute::Op::Nop,
+                            };
+                            std::future::ready(op)
+                        })
+                        .await;
+                    if matches!(entry, moka::ops::compute::CompResult::ReplacedWith(_)) {
+                        Replaced::Yes
+                    } else {
+                        Replaced::Gone
+                    }
+                } else {
+                    cache.insert(key.clone(), stored).await;
+                    Replaced::Yes
+                }
+            }
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.put(&key, &sealed, ttl).await?,
-        }
+            Backend::Redis(redis) => redis.put(&key, &sealed, ttl, existing_only).await?,
+        };
+        let _ = ttl; // the in-process store computes its own
         if let Some(first) = &self.first_level {
-            first.insert(key, record.clone()).await;
+            match written {
+                Replaced::Yes => first.insert(key, record.clone()).await,
+                Replaced::Gone => first.invalidate(&key).await,
+            }
         }
-        Ok(())
+        Ok(written)
+    }
+
+    /// Extends the idle lifetime of a session read from Redis (the in-process store extends it
+    /// on every read by itself).
+    pub(crate) async fn touch(&self, id: &SessionId, ttl: Duration) -> Result<(), StoreDown> {
+        match &self.backend {
+            Backend::Memory(_) => Ok(()),
+            #[cfg(feature = "redis")]
+            Backend::Redis(redis) => redis.touch(&id.storage_key(), ttl).await,
+        }
     }
 
     /// Deletes the session.
@@ -236,7 +343,7 @@ mod redis_store {
     use super::StoreDown;
     use crate::sealing::random_token;
     use crate::shared_cache::RedisCache;
-    use crate::shared_cache::link::Link;
+    use crate::shared_cache::link::{Fault, Link};
 
     /// The most a session value may hold: a planted giant value costs at most this.
     const MAX_VALUE_BYTES: usize = 64 * 1024;
@@ -266,10 +373,17 @@ mod redis_store {
         }
 
         async fn run(&self, pipe: &redis::Pipeline) -> Result<Vec<Value>, StoreDown> {
-            match tokio::time::timeout(self.timeout, self.link.run(pipe)).await {
+            self.answer(tokio::time::timeout(self.timeout, self.link.run(pipe)).await)
+        }
+
+        fn answer(
+            &self,
+            outcome: Result<Result<Vec<Value>, Fault>, tokio::time::error::Elapsed>,
+        ) -> Result<Vec<Value>, StoreDown> {
+            match outcome {
                 Ok(Ok(values)) => Ok(values),
                 Ok(Err(fault)) => {
-                    if let crate::shared_cache::link::Fault::Redis(e) = &fault
+                    if let Fault::Redis(e) = &fault
                         && !e.is_io_error()
                         && !e.is_timeout()
                     {
@@ -287,17 +401,42 @@ mod redis_store {
 
         pub(super) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreDown> {
             let mut pipe = redis::pipe();
+            // Errors come back as values, so that WRONGTYPE can be told from the others.
             pipe.ignore_errors().cmd("GETRANGE").arg(format!("{}{key}", self.prefix)).arg(0).arg(MAX_VALUE_BYTES);
             match self.run(&pipe).await?.as_slice() {
                 [Value::BulkString(value)] if !value.is_empty() => Ok(Some(value.clone())),
+                // Any error but WRONGTYPE (LOADING after a restart, NOAUTH, NOPERM, ...) is an
+                // outage, never a logout.
+                [Value::ServerError(e)] if e.code() != "WRONGTYPE" => {
+                    tracing::warn!(code = e.code(), "the session store (Redis) answered an error");
+                    Err(StoreDown)
+                }
                 // Nothing, or something that is not a string: no session.
                 _ => Ok(None),
             }
         }
 
-        pub(super) async fn put(&self, key: &str, sealed: &[u8], ttl: Duration) -> Result<(), StoreDown> {
+        pub(super) async fn put(
+            &self,
+            key: &str,
+            sealed: &[u8],
+            ttl: Duration,
+            existing_only: bool,
+        ) -> Result<super::Replaced, StoreDown> {
             let mut pipe = redis::pipe();
             pipe.cmd("SET").arg(format!("{}{key}", self.prefix)).arg(sealed).arg("PX").arg(super::ms(ttl).max(1));
+            if existing_only {
+                pipe.arg("XX");
+            }
+            match self.run(&pipe).await?.as_slice() {
+                [Value::Okay] => Ok(super::Replaced::Yes),
+                _ => Ok(super::Replaced::Gone),
+            }
+        }
+
+        pub(super) async fn touch(&self, key: &str, ttl: Duration) -> Result<(), StoreDown> {
+            let mut pipe = redis::pipe();
+            pipe.cmd("PEXPIRE").arg(format!("{}{key}", self.prefix)).arg(super::ms(ttl).max(1));
             self.run(&pipe).await.map(|_| ())
         }
 
@@ -333,10 +472,10 @@ mod redis_store {
         }
     }
 
-    fn fault_kind(fault: &crate::shared_cache::link::Fault) -> String {
+    fn fault_kind(fault: &Fault) -> String {
         match fault {
-            crate::shared_cache::link::Fault::NotConnected => "not connected".to_owned(),
-            crate::shared_cache::link::Fault::Redis(e) => format!("{:?}", e.kind()),
+            Fault::NotConnected => "not connected".to_owned(),
+            Fault::Redis(e) => format!("{:?}", e.kind()),
         }
     }
 }

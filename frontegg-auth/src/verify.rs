@@ -238,12 +238,14 @@ impl Verifier {
     }
 
     /// An OpenID Connect ID token of the hosted login: signed by the same keys, with the same
-    /// algorithms, issuer and leeway, but for `audience` (the client id) and without Frontegg's
-    /// `type`, which ID tokens need not carry. Its claims.
+    /// algorithms and leeway, but for `audience` (the client id), always from `issuer` (the
+    /// environment's domain, whether or not the configuration checks the issuer of access
+    /// tokens), and without Frontegg's `type`, which ID tokens need not carry. Its claims.
     pub(crate) async fn verify_id_token(
         &self,
         token: &str,
         audience: &[&str],
+        issuer: &str,
     ) -> Result<Map<String, Value>, AuthError> {
         let checked = self.check_header(token)?;
         let mut validation = self
@@ -254,11 +256,8 @@ impl Verifier {
             .ok_or(AuthError::AlgorithmNotAllowed)?;
         validation.validate_aud = true;
         validation.set_audience(audience);
-        let mut required = vec!["exp", "aud", "sub"];
-        if validation.iss.is_some() {
-            required.push("iss");
-        }
-        validation.set_required_spec_claims(&required);
+        validation.set_issuer(&[issuer.to_owned(), format!("{issuer}/")]);
+        validation.set_required_spec_claims(&["exp", "aud", "sub", "iss"]);
         let claims = if checked.alg == Algorithm::HS256 {
             let key = self.hmac.as_ref().ok_or(AuthError::AlgorithmNotAllowed)?;
             decode_claims(token, &validation, std::iter::once(key))?

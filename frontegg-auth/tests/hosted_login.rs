@@ -42,6 +42,21 @@ fn query(url: &str) -> std::collections::HashMap<String, String> {
 
 /// A login through the emulator's page: the session cookie (`name=value`) and the authorize URL.
 async fn log_in(login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (String, String) {
+    let (done, authorize) = callback(login, target, user, mfa).await;
+    assert_eq!(done.status(), 303, "{:?}", done.body());
+    let session = header(&done, "set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("frontegg_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (session, authorize)
+}
+
+/// A login through the emulator's page up to the callback's answer; and the authorize URL.
+async fn callback(login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (frontegg_auth::LoginAnswer, String) {
     let started = login.login(&get(target, None));
     assert_eq!(started.status(), 303, "{:?}", started.body());
     let authorize = header(&started, "location").remove(0);
@@ -55,17 +70,7 @@ async fn log_in(login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (St
         http.post(action).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
     let callback = posted.headers()["location"].to_str().unwrap().to_owned();
     let path = callback.strip_prefix(APP).unwrap().to_owned();
-    let done = login.callback(&get(&path, Some(&login_cookie))).await;
-    assert_eq!(done.status(), 303, "{:?}", done.body());
-    let session = header(&done, "set-cookie")
-        .into_iter()
-        .find(|c| c.starts_with("frontegg_session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    (session, authorize)
+    (login.callback(&get(&path, Some(&login_cookie))).await, authorize)
 }
 
 /// The `request` field of the emulator's sign-in page.
@@ -115,6 +120,13 @@ async fn a_page_steps_up_through_the_login() {
     let answer = approvals.clone().oneshot(get("/approvals", Some(&stepped_up))).await.unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.body(), &Bytes::from("user-1"));
+
+    // A step-up login that brings no MFA ends there: sent back, the page would send the
+    // browser to the login again and again.
+    let (done, _) = callback(login, &location, "user-1", false).await;
+    assert_eq!(done.status(), 401);
+    assert!(std::str::from_utf8(done.body()).unwrap().contains("insufficient_user_authentication"));
+    assert!(header(&done, "set-cookie").iter().any(|c| c.starts_with("frontegg_session=")), "logged in all the same");
 
     // An API route (no redirect) keeps the RFC 9470 401 for the same session.
     let api = RequirementLayer::new(Requirement::step_up_within(Duration::from_secs(300)))

@@ -563,6 +563,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     // The hosted login is the environment's domain, not the gateway: no vendor token, and the
     // surface behaviours do not apply (it has its own failure knob).
     let query = parts.uri.query().unwrap_or_default();
+    let delay = hosted_login::delay(&shared, &path);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     if let Some(response) = hosted_login::handle(&shared, &parts.method, &path, query, &parts.headers, &body) {
         return response;
     }

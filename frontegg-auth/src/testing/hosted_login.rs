@@ -178,6 +178,7 @@ pub(super) struct LoginState {
     id_token_nonce: Option<String>,
     id_token_issued: bool,
     token_failure: Option<u16>,
+    token_delay: Duration,
     last_client_authentication: Option<ClientAuthentication>,
     pending: HashMap<String, PendingLogin>,
     codes: HashMap<String, IssuedCode>,
@@ -194,6 +195,7 @@ impl LoginState {
             id_token_nonce: None,
             id_token_issued: true,
             token_failure: None,
+            token_delay: Duration::ZERO,
             last_client_authentication: None,
             pending: HashMap::new(),
             codes: HashMap::new(),
@@ -261,6 +263,12 @@ impl Emulator {
     /// counted and its client authentication recorded.
     pub fn set_token_endpoint_failure(&self, status: Option<u16>) {
         self.shared.login().token_failure = status;
+    }
+
+    /// Every `/oauth/token` call answers only after `delay` (a slow Frontegg: refreshes of two
+    /// instances overlap).
+    pub fn set_token_endpoint_delay(&self, delay: Duration) {
+        self.shared.login().token_delay = delay;
     }
 
     /// Refuses every refresh token issued so far (`invalid_grant`), as when Frontegg ends the
@@ -798,4 +806,9 @@ fn redirect(status: StatusCode, location: &str) -> Answer {
         }
         Err(_) => bad_request("invalid_request", "the redirect URL is not a valid header value"),
     }
+}
+
+/// How long a request to `path` waits before its answer ([`Emulator::set_token_endpoint_delay`]).
+pub(super) fn delay(shared: &Arc<Shared>, path: &str) -> Duration {
+    if path.ends_with("/oauth/token") { shared.login().token_delay } else { Duration::ZERO }
 }
