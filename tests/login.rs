@@ -298,6 +298,33 @@ async fn login_refusals<A: AppUnderTest>() {
     assert_eq!(answer.json()["error_description"], "The ID token's nonce is not this login's");
     no_session(&answer, "wrong nonce");
     w.emulator.set_id_token_nonce(None);
+    // ID tokens of another audience, issuer or user, expired, or without an issuer.
+    let an_hour_ago = (std::time::SystemTime::now() - Duration::from_secs(3600))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for (what, claim, value) in [
+        ("another audience", "aud", json!("another-client")),
+        ("another issuer", "iss", json!("https://evil.example")),
+        ("no issuer", "iss", Value::Null),
+        ("another user", "sub", json!("admin-1")),
+        ("expired", "exp", json!(an_hour_ago)),
+    ] {
+        w.emulator.set_id_token_claim(claim, value);
+        let mut browser = Browser::new();
+        let authorize = browser.start_login(&w.base, "/app").await;
+        let callback = browser.sign_in(&authorize, "user-1", false).await;
+        let answer = browser.get(&callback).await;
+        assert_eq!(answer.status, 400, "{what}: {}", answer.body);
+        let expected = if claim == "sub" {
+            "The ID token and the access token name different users"
+        } else {
+            "The ID token from Frontegg does not verify"
+        };
+        assert_eq!(answer.json()["error_description"], expected, "{what}");
+        no_session(&answer, what);
+        w.emulator.clear_id_token_claims();
+    }
     // Without an ID token, PKCE and state carry the flow.
     w.emulator.set_id_token_issued(false);
     let mut browser = Browser::new();

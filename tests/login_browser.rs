@@ -16,7 +16,8 @@ use browser::Browser;
 
 /// How long the emulator's access tokens live in this test: short, so that a reload after it
 /// needs a refresh.
-const TOKEN_LIFETIME: Duration = Duration::from_secs(4);
+/// Long enough for a loaded CI machine to log in and load the page before the refresh edge.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(8);
 
 /// Open `/app`, land on the emulator's sign-in page, click a user, land back on `/app` showing
 /// that user, call `/reports` from the page, reload after the access token expired (still

@@ -60,7 +60,8 @@ async fn me(http: &reqwest::Client, base: &str, session: &str) -> reqwest::Respo
 async fn a_fleet_shares_sessions_through_redis() {
     let redis = RedisServer::start();
     let emulator = Arc::new(Emulator::start().await);
-    emulator.set_login_token_lifetime(Duration::from_secs(3));
+    // Long enough that a loaded machine does not reach the refresh edge before the sleep below.
+    emulator.set_login_token_lifetime(Duration::from_secs(6));
     let (a, _a) = instance(&emulator, &redis.url()).await;
     let (b, _b) = instance(&emulator, &redis.url()).await;
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
@@ -85,7 +86,7 @@ async fn a_fleet_shares_sessions_through_redis() {
     // The refresh edge, on both instances at once: one refresh for the fleet. A slow Frontegg
     // makes the two instances' refreshes overlap: the second waits on the lock in Redis.
     emulator.set_token_endpoint_delay(Duration::from_millis(500));
-    tokio::time::sleep(Duration::from_millis(3200)).await;
+    tokio::time::sleep(Duration::from_millis(6200)).await;
     let calls = (0..10).map(|i| {
         let (http, base, session) = (http.clone(), if i % 2 == 0 { a.clone() } else { b.clone() }, session.clone());
         tokio::spawn(async move { me(&http, &base, &session).await.status().as_u16() })

@@ -355,7 +355,8 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
         let login = LoginSettings::builder("http://127.0.0.1:3000").build().unwrap();
         let auth = Authenticator::new(emulator.config().api_retries(0).hosted_login(login).build().unwrap()).unwrap();
         let login = auth.hosted_login().unwrap();
-        emulator.set_login_token_lifetime(Duration::from_secs(1));
+        // Long enough that a loaded machine does not reach the refresh edge before the sleep below.
+        emulator.set_login_token_lifetime(Duration::from_secs(4));
         let step = series();
         let get = |target: &str, cookie: &str| http::Request::get(target).header("cookie", cookie).body(()).unwrap();
         let started = login.login(&get("/auth/login", ""));
@@ -388,7 +389,7 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
             .to_owned();
         let admission = Admission::required(auth.clone());
         assert!(admission.admit(&get("/me", &session)).await.is_ok());
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        tokio::time::sleep(Duration::from_millis(4100)).await;
         assert!(admission.admit(&get("/me", &session)).await.is_ok(), "refreshed");
         let post = http::Request::post("/reports").header("cookie", &session).body(()).unwrap();
         assert!(admission.admit(&post).await.is_err(), "cross-site");

@@ -179,6 +179,7 @@ pub(super) struct LoginState {
     id_token_issued: bool,
     token_failure: Option<u16>,
     token_delay: Duration,
+    id_token_overrides: Vec<(String, Value)>,
     last_client_authentication: Option<ClientAuthentication>,
     pending: HashMap<String, PendingLogin>,
     codes: HashMap<String, IssuedCode>,
@@ -196,6 +197,7 @@ impl LoginState {
             id_token_issued: true,
             token_failure: None,
             token_delay: Duration::ZERO,
+            id_token_overrides: Vec::new(),
             last_client_authentication: None,
             pending: HashMap::new(),
             codes: HashMap::new(),
@@ -263,6 +265,18 @@ impl Emulator {
     /// counted and its client authentication recorded.
     pub fn set_token_endpoint_failure(&self, status: Option<u16>) {
         self.shared.login().token_failure = status;
+    }
+
+    /// Sets claim `name` of every `id_token` from now to `value` (`Value::Null` removes it), after
+    /// everything else: an ID token of another audience, issuer or subject, or one expired, for
+    /// the client to refuse. [`clear_id_token_claims`](Self::clear_id_token_claims) undoes them.
+    pub fn set_id_token_claim(&self, name: &str, value: Value) {
+        self.shared.login().id_token_overrides.push((name.to_owned(), value));
+    }
+
+    /// Drops every override of [`set_id_token_claim`](Self::set_id_token_claim).
+    pub fn clear_id_token_claims(&self) {
+        self.shared.login().id_token_overrides.clear();
     }
 
     /// Every `/oauth/token` call answers only after `delay` (a slow Frontegg: refreshes of two
@@ -661,6 +675,10 @@ fn token_answer(shared: &Arc<Shared>, grant: &Grant<'_>, id_token_issued: bool, 
             for name in ["acr", "amr", "auth_time"] {
                 id = id.claim(name, access.claims().get(name).cloned().unwrap_or(Value::Null));
             }
+        }
+        let overrides = shared.login().id_token_overrides.clone();
+        for (name, value) in overrides {
+            id = if value.is_null() { id.without(&name) } else { id.claim(&name, value) };
         }
         fields.insert("id_token".into(), json!(id.sign()));
     }
