@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::hosted_login::{self, LoginState};
+use super::endpoint::{ENDPOINTS, Endpoint, slot};
+use super::hosted_login::{self, LoginHost, LoginState};
 use super::keys::{RsaKey, Signer, pooled};
 use super::mint::TokenBuilder;
 use crate::api::{
@@ -55,56 +56,6 @@ pub enum Behaviour {
     Slow(Duration),
     /// 200 with a body that is not JSON.
     Garbage,
-}
-
-/// The endpoints whose calls are counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// `GET /.well-known/jwks.json`.
-    Jwks,
-    /// `POST /auth/vendor`.
-    VendorAuth,
-    /// `GET /identity/resources/configurations/v1`.
-    Configuration,
-    /// `GET .../access-tokens/v1/{id}` (tenants and users).
-    AccessTokenLookup,
-    /// `GET .../vendor-only/users/v1/{id}`.
-    UserLookup,
-    /// Permissions, categories and roles.
-    Management,
-    /// `GET /entitlements/api/v1/vendor-entitlements`: the whole snapshot.
-    EntitlementsSnapshot,
-    /// `GET /entitlements/api/v1/vendor-entitlements-snapshot-offset`.
-    EntitlementsOffset,
-    /// `GET /oauth/authorize` (or `/frontegg/oauth/authorize`): the sign-in page, refused
-    /// requests included; its form's `POST` is not counted.
-    Authorize,
-    /// `POST /oauth/token` with `grant_type=authorization_code`, whatever the outcome.
-    TokenCode,
-    /// `POST /oauth/token` with `grant_type=refresh_token`, whatever the outcome.
-    TokenRefresh,
-    /// `GET /oauth/logout` (or `/frontegg/oauth/logout`).
-    Logout,
-}
-
-const ENDPOINTS: usize = 12;
-
-fn slot(endpoint: Endpoint) -> usize {
-    match endpoint {
-        Endpoint::Jwks => 0,
-        Endpoint::VendorAuth => 1,
-        Endpoint::Configuration => 2,
-        Endpoint::AccessTokenLookup => 3,
-        Endpoint::UserLookup => 4,
-        Endpoint::Management => 5,
-        Endpoint::EntitlementsSnapshot => 6,
-        Endpoint::EntitlementsOffset => 7,
-        Endpoint::Authorize => 8,
-        Endpoint::TokenCode => 9,
-        Endpoint::TokenRefresh => 10,
-        Endpoint::Logout => 11,
-    }
 }
 
 /// An access token registered in the emulator.
@@ -166,6 +117,28 @@ pub(crate) struct Shared {
     pub(super) login: Mutex<LoginState>,
     counters: [AtomicUsize; ENDPOINTS],
     refused_vendor_tokens: AtomicUsize,
+}
+
+impl LoginHost for Shared {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    fn login_state(&self) -> &Mutex<LoginState> {
+        &self.login
+    }
+
+    fn count(&self, endpoint: Endpoint) {
+        Shared::count(self, endpoint);
+    }
 }
 
 impl Shared {

@@ -14,7 +14,7 @@
 //! of MFA, so that a browser test clicks `#login-user-1` or `#login-user-1-mfa` and a plain HTTP
 //! test posts the same form. These endpoints ignore [`Surface`](super::Surface) behaviours, rate
 //! limits and vendor tokens (they are the environment's domain, not the gateway); their failure
-//! knob is [`Emulator::set_token_endpoint_failure`].
+//! knob is [`Emulator::set_token_endpoint_failure`](super::Emulator::set_token_endpoint_failure).
 
 // Handlers return `Result<Answer, Answer>` so that `?` turns a refusal into the answer itself;
 // the size of the error variant does not matter in a test server.
@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
@@ -35,7 +35,8 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::Full;
 use serde_json::{Map, Value, json};
 
-use super::emulator::{Emulator, Endpoint, Shared};
+use super::endpoint::Endpoint;
+use super::keys::Signer;
 use super::mint::TokenBuilder;
 use crate::identity::TokenType;
 
@@ -43,13 +44,13 @@ use crate::identity::TokenType;
 const CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// How long the sign-in page stays usable after it was served.
 const PAGE_LIFETIME: Duration = Duration::from_secs(600);
-/// The lifetime of login tokens until [`Emulator::set_login_token_lifetime`] changes it.
+/// The lifetime of login tokens until [`Emulator::set_login_token_lifetime`](super::Emulator::set_login_token_lifetime) changes it.
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(600);
 
 /// A user who can sign in through the emulator's hosted login page.
 ///
 /// The fields are public: build one with a struct literal or with [`LoginUser::new`] and the
-/// builder methods, then register it with [`Emulator::add_login_user`]. The emulator starts
+/// builder methods, then register it with [`Emulator::add_login_user`](super::Emulator::add_login_user). The emulator starts
 /// with two ([`LoginUser::alice`] and [`LoginUser::admin`]).
 ///
 /// ```
@@ -88,7 +89,7 @@ impl LoginUser {
 
     /// The first default user: `user-1`, `alice@example.com`, `Alice Example`, tenant
     /// `tenant-1`, roles `viewer`, permissions `reports.read` (the `sub` and tenant of
-    /// [`Emulator::user_token`]).
+    /// [`Emulator::user_token`](super::Emulator::user_token)).
     pub fn alice() -> LoginUser {
         LoginUser::new("user-1", "alice@example.com")
             .name("Alice Example")
@@ -131,7 +132,7 @@ impl LoginUser {
 }
 
 /// How a call to `/oauth/token` authenticated its client; see
-/// [`Emulator::last_client_authentication`].
+/// [`Emulator::last_client_authentication`](super::Emulator::last_client_authentication).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientAuthentication {
     /// `Authorization: Basic base64(client_id:api_key)`.
@@ -172,15 +173,15 @@ struct Session {
 
 /// The hosted login's state; secrets are map keys, and none of these types is `Debug`.
 pub(super) struct LoginState {
-    users: Vec<LoginUser>,
-    application_id: Option<String>,
-    token_lifetime: Duration,
-    id_token_nonce: Option<String>,
-    id_token_issued: bool,
-    token_failure: Option<u16>,
-    token_delay: Duration,
-    id_token_overrides: Vec<(String, Value)>,
-    last_client_authentication: Option<ClientAuthentication>,
+    pub(super) users: Vec<LoginUser>,
+    pub(super) application_id: Option<String>,
+    pub(super) token_lifetime: Duration,
+    pub(super) id_token_nonce: Option<String>,
+    pub(super) id_token_issued: bool,
+    pub(super) token_failure: Option<u16>,
+    pub(super) token_delay: Duration,
+    pub(super) id_token_overrides: Vec<(String, Value)>,
+    pub(super) last_client_authentication: Option<ClientAuthentication>,
     pending: HashMap<String, PendingLogin>,
     codes: HashMap<String, IssuedCode>,
     refresh_tokens: HashMap<String, Session>,
@@ -205,96 +206,33 @@ impl LoginState {
         }
     }
 
+    /// Refuses every refresh token issued so far.
+    pub(super) fn revoke_refresh_tokens(&mut self) {
+        self.refresh_tokens.clear();
+    }
+
     fn user(&self, id: &str) -> Option<&LoginUser> {
         self.users.iter().find(|u| u.id == id)
     }
 }
 
-impl Shared {
+/// What the hosted login's handlers need of the emulator they run in (its shared state
+/// implements it), so that this module needs nothing of the emulator's own.
+pub(super) trait LoginHost: Signer {
+    /// The environment's domain.
+    fn url(&self) -> &str;
+    /// The client id the token endpoint accepts.
+    fn client_id(&self) -> &str;
+    /// The API key the token endpoint accepts.
+    fn api_key(&self) -> &str;
+    /// The hosted login's state.
+    fn login_state(&self) -> &Mutex<LoginState>;
+    /// Counts a call.
+    fn count(&self, endpoint: Endpoint);
+
+    /// The state, whatever a panicking holder left in it.
     fn login(&self) -> MutexGuard<'_, LoginState> {
-        self.login.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The hosted login's knobs.
-impl Emulator {
-    /// Adds a user to the sign-in page, or replaces the one with the same id (in place, so the
-    /// page keeps its order). A later refresh grant of that user's session carries the new
-    /// record's tenant, roles and permissions, as Frontegg's would.
-    pub fn add_login_user(&self, user: LoginUser) {
-        let mut login = self.shared.login();
-        match login.users.iter_mut().find(|u| u.id == user.id) {
-            Some(existing) => *existing = user,
-            None => login.users.push(user),
-        }
-    }
-
-    /// The login users in the page's order: the defaults, then the added ones.
-    pub fn login_users(&self) -> Vec<LoginUser> {
-        self.shared.login().users.clone()
-    }
-
-    /// An Applications app id that `/oauth/authorize` accepts as `client_id` besides
-    /// [`client_id`](Self::client_id) (none by default). The token endpoint still authenticates
-    /// with the environment's client id and API key.
-    pub fn set_application_id(&self, application_id: Option<&str>) {
-        self.shared.login().application_id = application_id.map(str::to_owned);
-    }
-
-    /// `expires_in` of the token endpoint, and `exp - iat` of the tokens it issues from now on
-    /// (default 600 s).
-    pub fn set_login_token_lifetime(&self, lifetime: Duration) {
-        self.shared.login().token_lifetime = lifetime;
-    }
-
-    /// When `Some`, the `id_token` of code grants carries this `nonce` instead of the one of
-    /// the authorize request: a wrong nonce for the client to refuse. `None` (the default)
-    /// restores the honest one.
-    pub fn set_id_token_nonce(&self, nonce: Option<&str>) {
-        self.shared.login().id_token_nonce = nonce.map(str::to_owned);
-    }
-
-    /// Whether token answers carry an `id_token` (default true).
-    pub fn set_id_token_issued(&self, issued: bool) {
-        self.shared.login().id_token_issued = issued;
-    }
-
-    /// When `Some(status)`, every `/oauth/token` call answers that status with a JSON error
-    /// (`invalid_grant` for 400, `invalid_client` for 401, `temporarily_unavailable` for 503,
-    /// `server_error` otherwise) and consumes no code and no refresh token. The call is still
-    /// counted and its client authentication recorded.
-    pub fn set_token_endpoint_failure(&self, status: Option<u16>) {
-        self.shared.login().token_failure = status;
-    }
-
-    /// Sets claim `name` of every `id_token` from now to `value` (`Value::Null` removes it), after
-    /// everything else: an ID token of another audience, issuer or subject, or one expired, for
-    /// the client to refuse. [`clear_id_token_claims`](Self::clear_id_token_claims) undoes them.
-    pub fn set_id_token_claim(&self, name: &str, value: Value) {
-        self.shared.login().id_token_overrides.push((name.to_owned(), value));
-    }
-
-    /// Drops every override of [`set_id_token_claim`](Self::set_id_token_claim).
-    pub fn clear_id_token_claims(&self) {
-        self.shared.login().id_token_overrides.clear();
-    }
-
-    /// Every `/oauth/token` call answers only after `delay` (a slow Frontegg: refreshes of two
-    /// instances overlap).
-    pub fn set_token_endpoint_delay(&self, delay: Duration) {
-        self.shared.login().token_delay = delay;
-    }
-
-    /// Refuses every refresh token issued so far (`invalid_grant`), as when Frontegg ends the
-    /// sessions; later logins get working ones.
-    pub fn revoke_refresh_tokens(&self) {
-        self.shared.login().refresh_tokens.clear();
-    }
-
-    /// How the last `/oauth/token` call with a readable body authenticated its client, whatever
-    /// its outcome; `None` before the first.
-    pub fn last_client_authentication(&self) -> Option<ClientAuthentication> {
-        self.shared.login().last_client_authentication
+        self.login_state().lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -302,7 +240,7 @@ type Answer = Response<Full<Bytes>>;
 
 /// Answers a hosted-login path (`/oauth/...` or `/frontegg/oauth/...`); `None` for any other path.
 pub(super) fn handle(
-    shared: &Arc<Shared>,
+    shared: &Arc<impl LoginHost + 'static>,
     method: &Method,
     path: &str,
     query: &str,
@@ -319,9 +257,9 @@ pub(super) fn handle(
     let result = match (method, path) {
         (&Method::GET, "/oauth/authorize") => {
             shared.count(Endpoint::Authorize);
-            authorize_page(shared, prefix, query)
+            authorize_page(shared.as_ref(), prefix, query)
         }
-        (&Method::POST, "/oauth/authorize") => authorize_submit(shared, body),
+        (&Method::POST, "/oauth/authorize") => authorize_submit(shared.as_ref(), body),
         (&Method::POST, "/oauth/token") => token(shared, headers, body),
         (&Method::GET, "/oauth/logout") => {
             shared.count(Endpoint::Logout);
@@ -335,7 +273,7 @@ pub(super) fn handle(
     Some(result.unwrap_or_else(|refusal| refusal))
 }
 
-fn authorize_page(shared: &Shared, prefix: &str, query: &str) -> Result<Answer, Answer> {
+fn authorize_page(shared: &impl LoginHost, prefix: &str, query: &str) -> Result<Answer, Answer> {
     let p = params(query.as_bytes())?;
     match p.get("response_type").map(String::as_str) {
         Some("code") => {}
@@ -356,7 +294,7 @@ fn authorize_page(shared: &Shared, prefix: &str, query: &str) -> Result<Answer, 
         (None, None) => None,
     };
     let mut login = shared.login();
-    if *client_id != shared.client_id && login.application_id.as_ref() != Some(client_id) {
+    if *client_id != shared.client_id() && login.application_id.as_ref() != Some(client_id) {
         return Err(bad_request("unauthorized_client", "unknown client_id"));
     }
     let now = Instant::now();
@@ -402,7 +340,7 @@ fn sign_in_page(users: &[LoginUser], prefix: &str, request: &str) -> Answer {
     html(StatusCode::OK, page)
 }
 
-fn authorize_submit(shared: &Shared, body: &[u8]) -> Result<Answer, Answer> {
+fn authorize_submit(shared: &impl LoginHost, body: &[u8]) -> Result<Answer, Answer> {
     let p = params(body)?;
     let request = p.get("request").ok_or_else(|| bad_request("invalid_request", "request is required"))?;
     let user_id = p.get("user").ok_or_else(|| bad_request("invalid_request", "user is required"))?;
@@ -451,7 +389,7 @@ enum Client {
     None(Option<String>),
 }
 
-fn token(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Result<Answer, Answer> {
+fn token(shared: &Arc<impl LoginHost + 'static>, headers: &HeaderMap, body: &[u8]) -> Result<Answer, Answer> {
     let parsed = token_params(headers, body);
     if let Ok(p) = &parsed {
         match p.get("grant_type").map(String::as_str) {
@@ -479,7 +417,7 @@ fn token(shared: &Arc<Shared>, headers: &HeaderMap, body: &[u8]) -> Result<Answe
     let p = parsed?;
     let client = client_of(headers, &p)?;
     let grant_type = p.get("grant_type").map(String::as_str);
-    authenticate(shared, &client)?;
+    authenticate(shared.as_ref(), &client)?;
     match grant_type {
         Some("authorization_code") => code_grant(shared, &client, &p),
         Some("refresh_token") => {
@@ -543,9 +481,9 @@ fn client_of(headers: &HeaderMap, p: &HashMap<String, String>) -> Result<Client,
 
 /// Checks the client's pair (the environment's client id and API key); a public client may
 /// only name a client id the emulator knows.
-fn authenticate(shared: &Shared, client: &Client) -> Result<(), Answer> {
+fn authenticate(shared: &impl LoginHost, client: &Client) -> Result<(), Answer> {
     let pair_ok = |id: &str, secret: &str| {
-        id == shared.client_id && verify_slices_are_equal(secret.as_bytes(), shared.api_key.as_bytes()).is_ok()
+        id == shared.client_id() && verify_slices_are_equal(secret.as_bytes(), shared.api_key().as_bytes()).is_ok()
     };
     match client {
         Client::Basic(Some((id, secret))) if pair_ok(id, secret) => Ok(()),
@@ -553,14 +491,18 @@ fn authenticate(shared: &Shared, client: &Client) -> Result<(), Answer> {
         Client::Body(Some(id), secret) if pair_ok(id, secret) => Ok(()),
         Client::Body(..) => Err(invalid_client("wrong client credentials", false)),
         Client::None(Some(id)) => {
-            let known = *id == shared.client_id || shared.login().application_id.as_ref() == Some(id);
+            let known = *id == shared.client_id() || shared.login().application_id.as_ref() == Some(id);
             if known { Ok(()) } else { Err(invalid_client("unknown client_id", false)) }
         }
         Client::None(None) => Ok(()),
     }
 }
 
-fn code_grant(shared: &Arc<Shared>, client: &Client, p: &HashMap<String, String>) -> Result<Answer, Answer> {
+fn code_grant(
+    shared: &Arc<impl LoginHost + 'static>,
+    client: &Client,
+    p: &HashMap<String, String>,
+) -> Result<Answer, Answer> {
     let code = p.get("code").ok_or_else(|| bad_request("invalid_request", "code is required"))?;
     let (user, issued, lifetime, nonce_override, id_token_issued) = {
         let mut login = shared.login();
@@ -604,7 +546,7 @@ fn code_grant(shared: &Arc<Shared>, client: &Client, p: &HashMap<String, String>
     Ok(answer)
 }
 
-fn refresh_grant(shared: &Arc<Shared>, p: &HashMap<String, String>) -> Result<Answer, Answer> {
+fn refresh_grant(shared: &Arc<impl LoginHost + 'static>, p: &HashMap<String, String>) -> Result<Answer, Answer> {
     let used = p.get("refresh_token").ok_or_else(|| bad_request("invalid_request", "refresh_token is required"))?;
     let (session, user, lifetime, id_token_issued) = {
         let mut login = shared.login();
@@ -632,10 +574,15 @@ struct Grant<'a> {
     lifetime: Duration,
 }
 
-fn token_answer(shared: &Arc<Shared>, grant: &Grant<'_>, id_token_issued: bool, refresh_token: &str) -> Answer {
+fn token_answer(
+    shared: &Arc<impl LoginHost + 'static>,
+    grant: &Grant<'_>,
+    id_token_issued: bool,
+    refresh_token: &str,
+) -> Answer {
     let user = grant.user;
     let mut access =
-        TokenBuilder::new(shared.clone(), &shared.url, &shared.client_id, TokenType::User, user.id.clone())
+        TokenBuilder::new(shared.clone(), shared.url(), shared.client_id(), TokenType::User, user.id.clone())
             .tenant(&user.tenant_id)
             .roles(user.roles.iter().cloned())
             .permissions(user.permissions.iter().cloned())
@@ -656,8 +603,8 @@ fn token_answer(shared: &Arc<Shared>, grant: &Grant<'_>, id_token_issued: bool, 
         // Same `iat` and `exp` as the access token; no `type`, no tenant, no rights.
         let mut id = TokenBuilder::new(
             shared.clone(),
-            &shared.url,
-            &shared.client_id,
+            shared.url(),
+            shared.client_id(),
             TokenType::Unknown(String::new()),
             user.id.clone(),
         )
@@ -826,7 +773,7 @@ fn redirect(status: StatusCode, location: &str) -> Answer {
     }
 }
 
-/// How long a request to `path` waits before its answer ([`Emulator::set_token_endpoint_delay`]).
-pub(super) fn delay(shared: &Arc<Shared>, path: &str) -> Duration {
+/// How long a request to `path` waits before its answer ([`Emulator::set_token_endpoint_delay`](super::Emulator::set_token_endpoint_delay)).
+pub(super) fn delay(shared: &Arc<impl LoginHost + 'static>, path: &str) -> Duration {
     if path.ends_with("/oauth/token") { shared.login().token_delay } else { Duration::ZERO }
 }

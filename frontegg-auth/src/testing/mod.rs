@@ -5,13 +5,16 @@
 //! Everything here is for tests and offline demos: it panics where a test should fail loudly
 //! (a port that cannot be bound, a key that cannot be generated).
 
-mod emulator;
-mod hosted_login;
-mod keys;
-mod mint;
+mod keys; // RSA keys and the signer
+mod mint; // the token builder
+mod endpoint; // the endpoints whose calls are counted
+mod hosted_login; // the hosted login's handlers (OAuth), apart from the emulator
+mod emulator; // the server
+mod login_knobs; // the hosted login's knobs on the emulator
 #[cfg(feature = "redis")]
 pub mod redis;
 
-pub use emulator::{AccessToken, Behaviour, Emulator, Endpoint, Surface};
+pub use emulator::{AccessToken, Behaviour, Emulator, Surface};
+pub use endpoint::Endpoint;
 pub use hosted_login::{ClientAuthentication, LoginUser};
 pub use mint::TokenBuilder;
