@@ -29,17 +29,11 @@ async fn instance(emulator: &Arc<Emulator>, redis: &str) -> (String, Box<dyn Sen
 }
 
 /// Logs `user-1` in through `base`: the session cookie's value.
-async fn log_in(http: &reqwest::Client, base: &str) -> String {
+async fn log_in(emulator: &Emulator, http: &reqwest::Client, base: &str) -> String {
     let login = http.get(format!("{base}/auth/login?return_to=/app")).send().await.unwrap();
     let login_cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let authorize = login.headers()["location"].to_str().unwrap().to_owned();
-    let page = http.get(&authorize).send().await.unwrap().text().await.unwrap();
-    let request =
-        regex::Regex::new(r#"name="request" value="([^"]+)""#).unwrap().captures(&page).unwrap()[1].to_owned();
-    let action = authorize.split('?').next().unwrap().to_owned();
-    let posted =
-        http.post(action).form(&[("request", request.as_str()), ("user", "user-1"), ("mfa", "false")]).send().await;
-    let callback = posted.unwrap().headers()["location"].to_str().unwrap().to_owned();
+    let callback = emulator.sign_in(&authorize, "user-1", false);
     let done = http.get(callback).header("cookie", login_cookie).send().await.unwrap();
     assert_eq!(done.status(), 303);
     let session = done
@@ -66,7 +60,7 @@ async fn a_fleet_shares_sessions_through_redis() {
     let (b, _b) = instance(&emulator, &redis.url()).await;
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
 
-    let session = log_in(&http, &a).await;
+    let session = log_in(&emulator, &http, &a).await;
     // Created on A, used on B: no sticky sessions.
     let on_b = me(&http, &b, &session).await;
     assert_eq!(on_b.status(), 200);
@@ -127,7 +121,7 @@ async fn a_logout_reaches_the_fleet_and_redis_errors_are_outages() {
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
 
     // A logout on A: B refuses the cookie once its first level (1 s) has passed.
-    let session = log_in(&http, &a).await;
+    let session = log_in(&emulator, &http, &a).await;
     assert_eq!(me(&http, &b, &session).await.status(), 200);
     let out = http.get(format!("{a}/auth/logout")).header("cookie", format!("frontegg_session={session}")).send();
     assert_eq!(out.await.unwrap().status(), 303);
@@ -136,7 +130,7 @@ async fn a_logout_reaches_the_fleet_and_redis_errors_are_outages() {
 
     // An error answer of Redis (here a refused command, as LOADING or NOAUTH would be) is an
     // outage: 503, the cookie kept; never taken for "no session".
-    let session = log_in(&http, &a).await;
+    let session = log_in(&emulator, &http, &a).await;
     redis.cli(&["ACL", "SETUSER", "default", "-getrange"]);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let refused = me(&http, &b, &session).await;

@@ -41,8 +41,8 @@ fn query(url: &str) -> std::collections::HashMap<String, String> {
 }
 
 /// A login through the emulator's page: the session cookie (`name=value`) and the authorize URL.
-async fn log_in(login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (String, String) {
-    let (done, authorize) = callback(login, target, user, mfa).await;
+async fn log_in(emulator: &Emulator, login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (String, String) {
+    let (done, authorize) = callback(emulator, login, target, user, mfa).await;
     assert_eq!(done.status(), 303, "{:?}", done.body());
     let session = header(&done, "set-cookie")
         .into_iter()
@@ -55,28 +55,21 @@ async fn log_in(login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (St
     (session, authorize)
 }
 
-/// A login through the emulator's page up to the callback's answer; and the authorize URL.
-async fn callback(login: &HostedLogin, target: &str, user: &str, mfa: bool) -> (frontegg_auth::LoginAnswer, String) {
+/// A login through the emulator's sign-in, up to the callback's answer; and the authorize URL.
+async fn callback(
+    emulator: &Emulator,
+    login: &HostedLogin,
+    target: &str,
+    user: &str,
+    mfa: bool,
+) -> (frontegg_auth::LoginAnswer, String) {
     let started = login.login(&get(target, None));
     assert_eq!(started.status(), 303, "{:?}", started.body());
     let authorize = header(&started, "location").remove(0);
     let login_cookie = header(&started, "set-cookie").remove(0).split(';').next().unwrap().to_owned();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = http.get(&authorize).send().await.unwrap().text().await.unwrap();
-    let request = request_field(&page);
-    let action = authorize.split('?').next().unwrap();
-    let body = format!("request={request}&user={user}&mfa={mfa}");
-    let posted =
-        http.post(action).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
-    let callback = posted.headers()["location"].to_str().unwrap().to_owned();
+    let callback = emulator.sign_in(&authorize, user, mfa);
     let path = callback.strip_prefix(APP).unwrap().to_owned();
     (login.callback(&get(&path, Some(&login_cookie))).await, authorize)
-}
-
-/// The `request` field of the emulator's sign-in page.
-fn request_field(page: &str) -> String {
-    let start = page.find(r#"name="request" value=""#).unwrap() + r#"name="request" value=""#.len();
-    page[start..].split('"').next().unwrap().to_owned()
 }
 
 /// A page behind `authenticate(..).redirect_to_login()` and a step-up requirement.
@@ -105,7 +98,7 @@ async fn a_page_steps_up_through_the_login() {
     assert_eq!(answer.headers()["location"], "/auth/login?return_to=%2Fapprovals%3Fx%3D1");
 
     // Logged in without MFA: to a login asking for the step-up, never a 401 for a browser.
-    let (session, authorize) = log_in(login, "/auth/login?return_to=/approvals", "user-1", false).await;
+    let (session, authorize) = log_in(&emulator, login, "/auth/login?return_to=/approvals", "user-1", false).await;
     assert!(!query(&authorize).contains_key("acr_values"), "a plain login asks for no step-up");
     let answer = approvals.clone().oneshot(get("/approvals", Some(&session))).await.unwrap();
     assert_eq!(answer.status(), 303);
@@ -113,7 +106,7 @@ async fn a_page_steps_up_through_the_login() {
     assert_eq!(location, "/auth/login?return_to=%2Fapprovals&step_up=300");
 
     // That login asks Frontegg for MFA (RFC 9470 through OIDC), and its session passes.
-    let (stepped_up, authorize) = log_in(login, &location, "user-1", true).await;
+    let (stepped_up, authorize) = log_in(&emulator, login, &location, "user-1", true).await;
     let params = query(&authorize);
     assert_eq!(params["acr_values"], frontegg_auth::MFA_ACR);
     assert_eq!(params["max_age"], "300");
@@ -123,7 +116,7 @@ async fn a_page_steps_up_through_the_login() {
 
     // A step-up login that brings no MFA ends there: sent back, the page would send the
     // browser to the login again and again.
-    let (done, _) = callback(login, &location, "user-1", false).await;
+    let (done, _) = callback(&emulator, login, &location, "user-1", false).await;
     assert_eq!(done.status(), 401);
     assert!(std::str::from_utf8(done.body()).unwrap().contains("insufficient_user_authentication"));
     assert!(header(&done, "set-cookie").iter().any(|c| c.starts_with("frontegg_session=")), "logged in all the same");
@@ -142,7 +135,7 @@ async fn the_token_request_follows_the_settings() {
     let emulator = Emulator::start().await;
     // Defaults: bare paths, HTTP Basic.
     let auth = authenticator(&emulator, |s| s);
-    let (_, authorize) = log_in(auth.hosted_login().unwrap(), "/auth/login", "user-1", false).await;
+    let (_, authorize) = log_in(&emulator, auth.hosted_login().unwrap(), "/auth/login", "user-1", false).await;
     assert!(authorize.starts_with(&format!("{}/oauth/authorize?", emulator.url())));
     assert_eq!(emulator.last_client_authentication(), Some(Seen::Basic));
 
@@ -152,7 +145,7 @@ async fn the_token_request_follows_the_settings() {
         s.client_authentication(ClientAuthentication::Body).oauth_paths(OAuthPaths::Prefixed).application_id("app-42")
     });
     let login = auth.hosted_login().unwrap();
-    let (session, authorize) = log_in(login, "/auth/login", "admin-1", false).await;
+    let (session, authorize) = log_in(&emulator, login, "/auth/login", "admin-1", false).await;
     assert!(authorize.starts_with(&format!("{}/frontegg/oauth/authorize?", emulator.url())), "{authorize}");
     assert_eq!(query(&authorize)["client_id"], "app-42");
     assert_eq!(emulator.last_client_authentication(), Some(Seen::Body));
@@ -185,7 +178,7 @@ async fn nothing_secret_reaches_debug() {
     let key = "8f1c2b3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
     let auth = authenticator(&emulator, |s| s.session_keys(key));
     let login = auth.hosted_login().unwrap();
-    let (session, _) = log_in(login, "/auth/login", "user-1", false).await;
+    let (session, _) = log_in(&emulator, login, "/auth/login", "user-1", false).await;
     let id = session.trim_start_matches("frontegg_session=");
     let started = login.login(&get("/auth/login", None));
     let shown = format!(

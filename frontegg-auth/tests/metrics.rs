@@ -364,18 +364,7 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
             started.headers().iter().find(|(n, _)| n == name).map(|(_, v)| v.to_str().unwrap().to_owned()).unwrap()
         };
         let (authorize, login_cookie) = (header("location"), header("set-cookie"));
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let page = http.get(&authorize).send().await.unwrap().text().await.unwrap();
-        let field = r#"name="request" value=""#;
-        let request = page[page.find(field).unwrap() + field.len()..].split('"').next().unwrap().to_owned();
-        let posted = http
-            .post(authorize.split('?').next().unwrap())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("request={request}&user=user-1&mfa=false"))
-            .send()
-            .await
-            .unwrap();
-        let callback = posted.headers()["location"].to_str().unwrap().replace("http://127.0.0.1:3000", "");
+        let callback = emulator.sign_in(&authorize, "user-1", false).replace("http://127.0.0.1:3000", "");
         let done = login.callback(&get(&callback, login_cookie.split(';').next().unwrap())).await;
         let session = done
             .headers()

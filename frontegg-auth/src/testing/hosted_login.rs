@@ -274,6 +274,12 @@ pub(super) fn handle(
 }
 
 fn authorize_page(shared: &impl LoginHost, prefix: &str, query: &str) -> Result<Answer, Answer> {
+    let request = begin(shared, query)?;
+    Ok(sign_in_page(&shared.login().users, prefix, &request))
+}
+
+/// What `GET /oauth/authorize` checks and keeps: the id of the sign-in request it opens.
+fn begin(shared: &impl LoginHost, query: &str) -> Result<String, Answer> {
     let p = params(query.as_bytes())?;
     match p.get("response_type").map(String::as_str) {
         Some("code") => {}
@@ -311,7 +317,15 @@ fn authorize_page(shared: &impl LoginHost, prefix: &str, query: &str) -> Result<
             expires: now + PAGE_LIFETIME,
         },
     );
-    Ok(sign_in_page(&login.users, prefix, &request))
+    Ok(request)
+}
+
+/// The whole sign-in page's work without the page: `authorize_query` checked as the page's
+/// `GET` would, then `user` chosen: where the browser goes next (`redirect_uri?code=..`).
+pub(super) fn sign_in(shared: &impl LoginHost, authorize_query: &str, user: &str, mfa: bool) -> Result<String, String> {
+    let refused = |answer: Answer| format!("the emulator refused the sign-in ({})", answer.status());
+    let request = begin(shared, authorize_query).map_err(refused)?;
+    approve(shared, &request, user, mfa).map_err(refused)
 }
 
 /// The page: per user, one form without MFA and one with, each a single submit button.
@@ -349,6 +363,11 @@ fn authorize_submit(shared: &impl LoginHost, body: &[u8]) -> Result<Answer, Answ
         Some("true" | "1" | "on") => true,
         Some(_) => return Err(bad_request("invalid_request", "mfa must be true or false")),
     };
+    Ok(redirect(StatusCode::SEE_OTHER, &approve(shared, request, user_id, mfa)?))
+}
+
+/// `user_id` chosen on the sign-in page of `request`: a code issued, and where the browser goes.
+fn approve(shared: &impl LoginHost, request: &str, user_id: &str, mfa: bool) -> Result<String, Answer> {
     let mut login = shared.login();
     let now = Instant::now();
     // The page stays usable until it expires: signing in again from it issues another code.
@@ -372,14 +391,14 @@ fn authorize_submit(shared: &impl LoginHost, body: &[u8]) -> Result<Answer, Answ
         redirect_uri: pending.redirect_uri.clone(),
         challenge: pending.challenge.clone(),
         nonce: pending.nonce.clone(),
-        user_id: user_id.clone(),
+        user_id: user_id.to_owned(),
         mfa,
         sid: session_id()?,
         expires: now + CODE_LIFETIME,
     };
     login.codes.retain(|_, code| code.expires > now);
     login.codes.insert(code, issued);
-    Ok(redirect(StatusCode::SEE_OTHER, location.as_str()))
+    Ok(location.to_string())
 }
 
 /// The client authentication of a token request, as sent.

@@ -88,4 +88,18 @@ impl Emulator {
     pub fn last_client_authentication(&self) -> Option<ClientAuthentication> {
         self.shared.login().last_client_authentication
     }
+
+    /// Signs in as `user` (with MFA or not) the way the sign-in page at `authorize_url` would,
+    /// without a browser: the URL the page would send the browser back to
+    /// (`{redirect_uri}?code=..&state=..`). For tests of an app's login over plain HTTP; the
+    /// page's `GET` is not counted ([`Endpoint::Authorize`](super::Endpoint::Authorize)).
+    ///
+    /// # Panics
+    ///
+    /// When the page would refuse the authorize request (unknown client, no redirect URI...) or
+    /// the user is unknown: the test fails loudly.
+    pub fn sign_in(&self, authorize_url: &str, user: &str, mfa: bool) -> String {
+        let query = authorize_url.split_once('?').map_or("", |(_, query)| query);
+        super::hosted_login::sign_in(self.shared.as_ref(), query, user, mfa).unwrap_or_else(|e| panic!("{e}"))
+    }
 }
