@@ -56,10 +56,12 @@ pub fn app(auth: Authenticator) -> Router {
         .route("/exports", get(|_: Require<ReadExports>| async { Json(json!([{"id": 1, "format": "csv"}])) }))
         .layer(authenticate(auth.clone()));
 
-    // /auth/login, /auth/callback, /auth/logout.
-    let login = login_router(&auth);
-
-    public.merge(optional).merge(pages).merge(protected).merge(login)
+    public
+        .merge(optional)
+        .merge(pages)
+        .merge(protected)
+        // /auth/login, /auth/callback, /auth/logout.
+        .nest("/auth", login_router(&auth))
 }
 
 /// Any valid credential.

@@ -582,13 +582,16 @@ async fn a_redis_that_refuses_writes_does_not_multiply_lookups() {
     // was seen to fail when the whole suite runs at once).
     tokio::time::sleep(Duration::from_millis(600)).await;
     // The first lookup's write is refused after the answer went out: that entry lives one first
-    // level, the next lookup's for the whole TTL. Twenty first-level lifetimes later: 2 lookups,
-    // not 21.
+    // level, the next lookup's for the whole TTL. Twenty first-level lifetimes later: at most 2
+    // lookups, not 21.
     for _ in 0..20 {
         authenticate(&auth, &access.token).await.unwrap();
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    assert_eq!(emulator.calls(Endpoint::AccessTokenLookup), 2);
+    // 1 when the refused write is known before the first entry is kept (it then lives the
+    // whole TTL too), 2 otherwise: both orders happen; 21 would be the multiplication.
+    let lookups = emulator.calls(Endpoint::AccessTokenLookup);
+    assert!((1..=2).contains(&lookups), "{lookups} lookups");
     assert!(redis.dump().is_empty());
 }
 

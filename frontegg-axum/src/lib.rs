@@ -16,7 +16,7 @@
 //! | require the tenant of the path | `.route_layer(`[`require_tenant_from_path`]`("tenant_id"))` |
 //! | answer refusals your own way | `Result<Identity, `[`AuthRejection`]`>` |
 //! | read the caller in your own middleware | [`Caller::from_extensions`] |
-//! | log browsers in (Frontegg's hosted login, cookie sessions) | `.merge(`[`login_router`]`(&auth))`, and `authenticate(auth).redirect_to_login()` on pages |
+//! | log browsers in (Frontegg's hosted login, cookie sessions) | `.nest("/auth", `[`login_router`]`(&auth))`, and `authenticate(auth).redirect_to_login()` on pages |
 //!
 //! # Getting started
 //!
