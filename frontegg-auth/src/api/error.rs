@@ -32,8 +32,10 @@ pub enum ApiError {
     /// Frontegg could not be reached, or did not answer in time.
     #[error("Frontegg could not be reached")]
     Transport(#[source] TransportError),
-    /// An id that would not stay one path segment: empty, `.` or `..`.
-    #[error("an id must not be empty, \".\" or \"..\"")]
+    /// An id that cannot name one thing: empty, only whitespace, `.` or `..` (which URL
+    /// normalisation would drop), holding a control character, or, for an id sent in a header,
+    /// not a valid header value.
+    #[error("an id must not be empty, blank, \".\" or \"..\", nor hold control characters")]
     InvalidId,
     /// The answer is larger than the cap for its kind.
     #[error("Frontegg's answer exceeds {max} bytes")]

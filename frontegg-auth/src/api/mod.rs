@@ -12,6 +12,7 @@ mod error;
 pub(crate) mod transport;
 mod vendor;
 pub(crate) mod gateway;
+mod paging; // paged lists: pages by index, or one stream of items
 mod models;
 mod categories;
 mod permissions;

@@ -348,3 +348,56 @@ pub struct PageMetadata {
     #[serde(default)]
     pub total_pages: u64,
 }
+
+/// `metadata` as Frontegg sends it on users, tenants and groups (the fact sheet's §1.4): most
+/// often a JSON-encoded string (`"{\"plan\":\"pro\"}"`), sometimes an object; missing, null or
+/// an empty string is no metadata. Anything else (a string that holds no JSON object, a number)
+/// is an answer of the wrong shape: an error, never a guess.
+#[allow(dead_code)] // the models that carry metadata come with issue 13
+pub(crate) fn metadata<'de, D>(deserializer: D) -> Result<serde_json::Map<String, serde_json::Value>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error as _;
+    use serde_json::Value;
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(serde_json::Map::new()),
+        Some(Value::Object(map)) => Ok(map),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(serde_json::Map::new()),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(Value::Null) => Ok(serde_json::Map::new()),
+            _ => Err(D::Error::custom("metadata is a string that holds no JSON object")),
+        },
+        Some(_) => Err(D::Error::custom("metadata is neither an object nor a JSON-encoded one")),
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Deserialize)]
+    struct Holder {
+        #[serde(default, deserialize_with = "super::metadata")]
+        metadata: serde_json::Map<String, serde_json::Value>,
+    }
+
+    fn read(body: serde_json::Value) -> Result<serde_json::Map<String, serde_json::Value>, serde_json::Error> {
+        serde_json::from_value::<Holder>(body).map(|h| h.metadata)
+    }
+
+    #[test]
+    fn metadata_as_a_string_or_an_object() {
+        let expected = json!({"plan": "pro"}).as_object().cloned().unwrap();
+        assert_eq!(read(json!({"metadata": "{\"plan\":\"pro\"}"})).unwrap(), expected);
+        assert_eq!(read(json!({"metadata": {"plan": "pro"}})).unwrap(), expected);
+        for none in [json!({}), json!({"metadata": null}), json!({"metadata": ""}), json!({"metadata": "null"})] {
+            assert!(read(none.clone()).unwrap().is_empty(), "{none}");
+        }
+        for bad in [json!({"metadata": "not json"}), json!({"metadata": "[1]"}), json!({"metadata": 3})] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
+    }
+}

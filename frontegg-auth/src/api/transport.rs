@@ -72,11 +72,11 @@ impl Transport {
     }
 
     /// `{base}` plus `path` (which starts with `/`) plus one percent-encoded segment per item of
-    /// `segments`: ids never change the path's shape (`/` is encoded; empty, `.` and `..` are
-    /// refused, since URL normalisation would drop them).
+    /// `segments`: ids never change the path's shape (`/` is encoded; see [`check_id`] for what
+    /// is refused).
     pub(crate) fn url(&self, path: &str, segments: &[&str]) -> Result<Url, ApiError> {
-        if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
-            return Err(ApiError::InvalidId);
+        for segment in segments {
+            check_id(segment)?;
         }
         let mut url = self.inner.base.clone();
         let prefix = url.path().trim_end_matches('/').to_owned();
@@ -171,6 +171,27 @@ impl Transport {
 }
 
 /// The error of a non-success answer, with Frontegg's `errors` and `message`.
+/// The one id rule of every client, before any call: an id that is empty, only whitespace, `.`
+/// or `..` (URL normalisation would drop them), or holds a control character is refused.
+pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.trim().is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
+        return Err(ApiError::InvalidId);
+    }
+    Ok(())
+}
+
+/// An id sent in a header (`frontegg-tenant-id`, `frontegg-user-id`): the id rule, and a header
+/// value of visible ASCII (what `http` would also take beyond it, obsolete non-ASCII text, is
+/// refused: no proxy is trusted to carry it unchanged).
+#[allow(dead_code)] // the clients that send such headers come with issue 13
+pub(crate) fn header_id(id: &str) -> Result<http::HeaderValue, ApiError> {
+    check_id(id)?;
+    if !id.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(ApiError::InvalidId);
+    }
+    http::HeaderValue::from_str(id).map_err(|_| ApiError::InvalidId)
+}
+
 pub(crate) fn status_error(status: StatusCode, body: &[u8]) -> ApiError {
     ApiError::Status { status, messages: error_messages(body) }
 }
@@ -238,6 +259,20 @@ mod tests {
     fn frontegg_error_bodies() {
         assert_eq!(error_messages(br#"{"errors":["a","b"],"message":"m"}"#), vec!["a", "b", "m"]);
         assert!(error_messages(b"<html>").is_empty());
+    }
+
+    #[test]
+    fn the_id_rule() {
+        for good in ["tenant-1", "a b", "a/b", "é", "a+b@x.io", "%2e"] {
+            assert!(check_id(good).is_ok(), "{good:?}");
+        }
+        for bad in ["", " ", "\t\n", ".", "..", "a\u{0}b", "a\nb", "a\u{7f}"] {
+            assert!(matches!(check_id(bad), Err(ApiError::InvalidId)), "{bad:?}");
+        }
+        assert_eq!(header_id("tenant-1").unwrap(), "tenant-1");
+        // Not ASCII: fine in a path (percent-encoded), never in a header.
+        assert!(header_id("é").is_err());
+        assert!(header_id("a\rb").is_err());
     }
 
     #[test]
