@@ -1,7 +1,6 @@
 //! Configuration: where the keys come from, what a token must satisfy, how the Frontegg API is reached.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -764,7 +763,7 @@ fn parse_url(what: &'static str, raw: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(raw.trim()).map_err(|e| ConfigError::InvalidUrl { what, reason: e.to_string() })?;
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http" if crate::login::is_loopback(&url) => {}
         "http" => return Err(ConfigError::InsecureUrl { what }),
         _ => {
             return Err(ConfigError::InvalidUrl { what, reason: "the scheme must be https".into() });
@@ -774,15 +773,6 @@ fn parse_url(what: &'static str, raw: &str) -> Result<Url, ConfigError> {
         return Err(ConfigError::InvalidUrl { what, reason: "it has no host".into() });
     }
     Ok(url)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 #[cfg(test)]

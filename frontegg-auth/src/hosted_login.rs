@@ -130,12 +130,7 @@ impl LoginAnswer {
 
     /// The whole answer.
     pub fn to_response<B: From<Bytes>>(&self) -> http::Response<B> {
-        let mut response = http::Response::new(B::from(self.body.clone()));
-        *response.status_mut() = self.status;
-        for (name, value) in &self.headers {
-            response.headers_mut().append(name.clone(), value.clone());
-        }
-        response
+        crate::refusal::response(self.status, self.headers.iter().cloned(), self.body.clone())
     }
 }
 
@@ -308,7 +303,7 @@ impl HostedLogin {
             return unavailable();
         };
         crate::telemetry::login(Login::Started);
-        let cookie = self.cookie(&settings.login_cookie_name(), &sealed, defaults::LOGIN_TIMEOUT);
+        let cookie = self.cookie(&settings.login_cookie_name(), &sealed, Some(defaults::LOGIN_TIMEOUT));
         LoginAnswer::redirect(url.as_str(), cookie.into_iter().collect())
     }
 
@@ -377,7 +372,7 @@ impl HostedLogin {
         }
         crate::telemetry::login(Login::Ok);
         crate::telemetry::session(SessionEvent::Created);
-        cookies.extend(self.cookie(&settings.cookie_name, &id.cookie_value(), settings.absolute_timeout));
+        cookies.extend(self.cookie(&settings.cookie_name, &id.cookie_value(), Some(settings.absolute_timeout)));
         if pending.step_up && !stepped_up {
             // Sent back to the page, the browser would come here again and again: the login
             // happened, the step-up did not.
@@ -496,7 +491,7 @@ impl HostedLogin {
             return SessionLookup::Gone;
         };
         let sessions = &self.inner.sessions;
-        let key = id.storage_key();
+        let key = id.storage_key().to_owned();
         // A refreshed session the store could not take: written again, served meanwhile.
         if let Some(record) = self.inner.unsaved.get(&key).await {
             let now = now_ms();
@@ -575,7 +570,7 @@ impl HostedLogin {
     /// (`wait`: wait for it, at most the lock's lifetime; else give up when it is taken), across
     /// a fleet behind a lock in Redis.
     async fn refreshed(&self, id: &SessionId, wait: bool) -> Refreshed {
-        let key = id.storage_key();
+        let key = id.storage_key().to_owned();
         if self.inner.failed.contains_key(&key) {
             return Refreshed::Failed;
         }
@@ -681,7 +676,7 @@ impl HostedLogin {
                 // Frontegg rotated the refresh token: keep the new one here until the store
                 // takes it, rather than lose it and with it the session.
                 crate::telemetry::session(SessionEvent::StoreUnavailable);
-                self.inner.unsaved.insert(id.storage_key(), record.clone()).await;
+                self.inner.unsaved.insert(id.storage_key().to_owned(), record.clone()).await;
             }
         }
         crate::telemetry::session_refresh(Refresh::Ok);
@@ -693,27 +688,26 @@ impl HostedLogin {
         self.inner.sessions.close();
     }
 
-    fn cookie(&self, name: &str, value: &str, max_age: Duration) -> Option<HeaderValue> {
-        let secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-        let cookie = Cookie::build((name, value))
+    /// A `Set-Cookie` of this app's cookies: `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` on
+    /// https; living `max_age`, or cleared when there is none.
+    fn cookie(&self, name: &str, value: &str, max_age: Option<Duration>) -> Option<HeaderValue> {
+        let mut cookie = Cookie::build((name, value))
             .http_only(true)
             .same_site(SameSite::Lax)
             .path("/")
             .secure(self.inner.settings.is_https())
-            .max_age(cookie::time::Duration::seconds(secs))
             .build();
+        match max_age {
+            Some(age) => {
+                cookie.set_max_age(cookie::time::Duration::seconds(i64::try_from(age.as_secs()).unwrap_or(i64::MAX)));
+            }
+            None => cookie.make_removal(),
+        }
         HeaderValue::from_str(&cookie.to_string()).ok()
     }
 
     fn removal(&self, name: &str) -> Option<HeaderValue> {
-        let mut cookie = Cookie::build((name, ""))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .path("/")
-            .secure(self.inner.settings.is_https())
-            .build();
-        cookie.make_removal();
-        HeaderValue::from_str(&cookie.to_string()).ok()
+        self.cookie(name, "", None)
     }
 }
 

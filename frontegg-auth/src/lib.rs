@@ -60,10 +60,10 @@ mod lookup; // what a rights lookup asks and answers
 pub mod shared_cache; // lookups shared by a fleet through Redis
 pub mod login; // the hosted login's settings
 mod sessions; // where sessions are kept: in process or in Redis, sealed
-mod oauth; // Frontegg's authorize URL and token endpoint
 pub mod config; // the configuration, checked once (static keys with `keys`)
 mod refresh; // a shared, single-flight value (key set, vendor token)
 pub mod api; // transport, vendor token, gateway client, management API
+mod oauth; // Frontegg's authorize URL and token endpoint
 mod key_cache; // fetching keys and the whole rotation policy
 pub mod entitlements; // the entitlements snapshot: parsed, evaluated, loaded and polled
 mod context; // what a requirement is checked in besides the identity

@@ -178,36 +178,33 @@ impl LoginSettings {
     /// `redis`, `FRONTEGG_SESSION_REDIS_URL` (the session store; the lookup cache's
     /// `FRONTEGG_REDIS_*` settings otherwise apply to it).
     pub fn from_env() -> Result<Option<LoginSettingsBuilder>, LoginSettingsError> {
-        let var = |name| crate::environment::var(name).map_err(|reason| LoginSettingsError::Env { name, reason });
-        let Some(app_url) = var("FRONTEGG_APP_URL")? else { return Ok(None) };
+        let Some(app_url) = env("FRONTEGG_APP_URL")? else { return Ok(None) };
         Self::builder_from_env(app_url).map(Some)
     }
 
     /// [`from_env`](Self::from_env) with an app URL of the caller's choice when the variable is
     /// unset (the example apps default to their own address).
     pub fn from_env_or(app_url: impl Into<String>) -> Result<LoginSettingsBuilder, LoginSettingsError> {
-        let var = |name| crate::environment::var(name).map_err(|reason| LoginSettingsError::Env { name, reason });
-        Self::builder_from_env(var("FRONTEGG_APP_URL")?.unwrap_or_else(|| app_url.into()))
+        Self::builder_from_env(env("FRONTEGG_APP_URL")?.unwrap_or_else(|| app_url.into()))
     }
 
     fn builder_from_env(app_url: String) -> Result<LoginSettingsBuilder, LoginSettingsError> {
-        let var = |name| crate::environment::var(name).map_err(|reason| LoginSettingsError::Env { name, reason });
         let mut builder = LoginSettings::builder(app_url);
-        if let Some(keys) = var("FRONTEGG_SESSION_KEY")? {
+        if let Some(keys) = env("FRONTEGG_SESSION_KEY")? {
             builder = builder.session_keys(&keys);
-        } else if var("FRONTEGG_REDIS_URL")?.is_some() {
+        } else if env("FRONTEGG_REDIS_URL")?.is_some() {
             tracing::warn!(
                 "FRONTEGG_REDIS_URL is set but FRONTEGG_SESSION_KEY is not: sessions stay in each process, with a \
                  random key; in a fleet, a login started on one instance fails on another"
             );
         }
-        if let Some(routes) = var("FRONTEGG_LOGIN_ROUTES")? {
+        if let Some(routes) = env("FRONTEGG_LOGIN_ROUTES")? {
             builder = builder.routes_at(routes);
         }
-        if let Some(scopes) = var("FRONTEGG_LOGIN_SCOPES")? {
+        if let Some(scopes) = env("FRONTEGG_LOGIN_SCOPES")? {
             builder = builder.scopes(scopes.split_whitespace());
         }
-        if let Some(app_id) = var("FRONTEGG_APP_ID")? {
+        if let Some(app_id) = env("FRONTEGG_APP_ID")? {
             builder = builder.application_id(app_id);
         }
         // Sessions go to Redis when a Redis is named for them, or when the lookup cache's Redis
@@ -215,7 +212,7 @@ impl LoginSettings {
         // sessions); a Redis named for sessions without a key is refused at build.
         #[cfg(feature = "redis")]
         {
-            let redis = match var("FRONTEGG_SESSION_REDIS_URL")? {
+            let redis = match env("FRONTEGG_SESSION_REDIS_URL")? {
                 Some(url) => Some(RedisCache::new(&url).map_err(|e| LoginSettingsError::Store(e.to_string()))?),
                 None if builder.keys.is_some() => {
                     RedisCache::from_env().map_err(|e| LoginSettingsError::Store(e.to_string()))?
@@ -489,7 +486,14 @@ impl LoginSettingsBuilder {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// A `FRONTEGG_*` variable, read by the crate's one rule.
+fn env(name: &'static str) -> Result<Option<String>, LoginSettingsError> {
+    crate::environment::var(name).map_err(|reason| LoginSettingsError::Env { name, reason })
+}
+
+/// Whether a URL names this machine: the one rule for where plain http is accepted (the
+/// configuration's URLs use it too).
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

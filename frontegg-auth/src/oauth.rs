@@ -14,13 +14,11 @@ use crate::secret::{ApiKey, TokenString};
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The step-up a login asks for (RFC 9470 through OIDC's `acr_values` and `max_age`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct StepUpRequest {
     pub(crate) acr: Option<String>,
     pub(crate) max_age: Option<u64>,
 }
-
-use serde::Serialize;
 
 /// What the authorize request carries besides the settings.
 pub(crate) struct Authorize<'a> {
@@ -177,15 +175,19 @@ impl TokenEndpoint {
         let response = match answer {
             Ok(response) => response,
             Err(e) => {
-                let outcome =
-                    if e.is_timeout() { crate::telemetry::Attempt::Timeout } else { crate::telemetry::Attempt::Error };
+                let failure = crate::api::TransportError::from_reqwest(e);
+                let outcome = if failure.kind() == crate::api::TransportKind::Timeout {
+                    crate::telemetry::Attempt::Timeout
+                } else {
+                    crate::telemetry::Attempt::Error
+                };
                 crate::telemetry::upstream(crate::telemetry::Endpoint::OAuthToken, outcome, started.elapsed());
-                tracing::warn!(error = %without_url(&e), "the token endpoint could not be reached");
+                tracing::warn!(error = %failure.kind(), "the token endpoint could not be reached");
                 return Err(TokenFault::Unavailable);
             }
         };
         let status = response.status();
-        let body = read_bounded(response).await;
+        let body = crate::api::transport::read_capped(response, MAX_ANSWER_BYTES).await.ok();
         crate::telemetry::upstream(
             crate::telemetry::Endpoint::OAuthToken,
             crate::telemetry::Attempt::of_status(status),
@@ -219,26 +221,4 @@ impl TokenEndpoint {
         };
         Err(TokenFault::Refused { error })
     }
-}
-
-/// The body, up to [`MAX_ANSWER_BYTES`]; `None` when it cannot be read or is larger.
-async fn read_bounded(mut response: reqwest::Response) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return None;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Some(body)
-}
-
-/// A reqwest error without its URL (which holds nothing secret here, but stays out of logs like
-/// every other URL of this crate).
-fn without_url(e: &reqwest::Error) -> String {
-    let mut e = e.to_string();
-    if let Some(at) = e.find(" for url") {
-        e.truncate(at);
-    }
-    e
 }

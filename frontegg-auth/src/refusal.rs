@@ -281,11 +281,21 @@ impl Refusal {
 
     /// The whole answer, for any body type that can be made from bytes.
     pub fn to_response<B: From<Bytes>>(&self) -> http::Response<B> {
-        let mut response = http::Response::new(B::from(self.body()));
-        *response.status_mut() = self.status();
-        response.headers_mut().extend(self.headers());
-        response
+        response(self.status(), self.headers(), self.body())
     }
+}
+
+/// The one assembly of an answer of this crate (refusals, the hosted login's routes): every
+/// header appended, in order (`Set-Cookie` may repeat).
+pub(crate) fn response<B: From<Bytes>>(
+    status: StatusCode,
+    headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
+    body: Bytes,
+) -> http::Response<B> {
+    let mut response = http::Response::new(B::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().extend(headers);
+    response
 }
 
 impl From<AuthError> for Refusal {

@@ -38,12 +38,20 @@ pub(crate) enum SealingError {
 
 /// A session id: 256 random bits. The cookie holds its base64url form; the store holds it under
 /// [`storage_key`](Self::storage_key), a hash, so that a leak of the store leaks no usable id.
+/// The key is computed once: a request asks for it at every step of its session's lookup.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct SessionId([u8; 32]);
+pub(crate) struct SessionId {
+    bytes: [u8; 32],
+    key: String,
+}
 
 impl SessionId {
     pub(crate) fn new() -> Result<SessionId, SealingError> {
-        Ok(SessionId(random_32()?))
+        Ok(SessionId::of(random_32()?))
+    }
+
+    fn of(bytes: [u8; 32]) -> SessionId {
+        SessionId { key: hex(digest(&SHA256, &bytes).as_ref()), bytes }
     }
 
     /// The id a cookie value names, if it is one: exactly 43 base64url characters.
@@ -52,17 +60,17 @@ impl SessionId {
             return None;
         }
         let bytes = URL_SAFE_NO_PAD.decode(cookie).ok()?;
-        Some(SessionId(bytes.try_into().ok()?))
+        Some(SessionId::of(bytes.try_into().ok()?))
     }
 
     /// The cookie's value.
     pub(crate) fn cookie_value(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+        URL_SAFE_NO_PAD.encode(self.bytes)
     }
 
     /// The key the session is stored under: hex SHA-256 of the id.
-    pub(crate) fn storage_key(&self) -> String {
-        hex(digest(&SHA256, &self.0).as_ref())
+    pub(crate) fn storage_key(&self) -> &str {
+        &self.key
     }
 }
 

@@ -179,16 +179,16 @@ impl Sessions {
     pub(crate) async fn get(&self, id: &SessionId) -> Result<Option<(Record, bool)>, StoreDown> {
         let key = id.storage_key();
         if let Some(first) = &self.first_level
-            && let Some(record) = first.get(&key).await
+            && let Some(record) = first.get(key).await
         {
             return Ok(Some((record, false)));
         }
-        Ok(self.load(&key).await?.map(|record| (record, true)))
+        Ok(self.load(key).await?.map(|record| (record, true)))
     }
 
     /// The session as the store holds it now, past the first level.
     pub(crate) async fn fresh(&self, id: &SessionId) -> Result<Option<Record>, StoreDown> {
-        self.load(&id.storage_key()).await
+        self.load(id.storage_key()).await
     }
 
     async fn load(&self, key: &str) -> Result<Option<Record>, StoreDown> {
@@ -233,7 +233,7 @@ impl Sessions {
         ends: u64,
         existing_only: bool,
     ) -> Result<Replaced, StoreDown> {
-        let key = id.storage_key();
+        let key = id.storage_key().to_owned();
         let plain = serde_json::to_vec(record).map_err(|_| StoreDown)?;
         let sealed = self.keys.seal(&plain, &aad(&key)).map_err(|_| StoreDown)?;
         if sealed.len() > MAX_SEALED_BYTES {
@@ -283,13 +283,13 @@ impl Sessions {
         match &self.backend {
             Backend::Memory(_) => Ok(()),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.touch(&id.storage_key(), ttl).await,
+            Backend::Redis(redis) => redis.touch(id.storage_key(), ttl).await,
         }
     }
 
     /// Deletes the session.
     pub(crate) async fn delete(&self, id: &SessionId) -> Result<(), StoreDown> {
-        let key = id.storage_key();
+        let key = id.storage_key().to_owned();
         if let Some(first) = &self.first_level {
             first.invalidate(&key).await;
         }
@@ -310,7 +310,7 @@ impl Sessions {
         match &self.backend {
             Backend::Memory(_) => Ok(Some(String::new())),
             #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.lock(&id.storage_key(), ttl).await,
+            Backend::Redis(redis) => redis.lock(id.storage_key(), ttl).await,
         }
     }
 
@@ -319,7 +319,7 @@ impl Sessions {
     pub(crate) async fn unlock(&self, id: &SessionId, token: &str) {
         #[cfg(feature = "redis")]
         if let Backend::Redis(redis) = &self.backend {
-            redis.unlock(&id.storage_key(), token).await;
+            redis.unlock(id.storage_key(), token).await;
         }
         let _ = (id, token);
     }

@@ -237,7 +237,7 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
 }
 
 /// Reads a body up to `max` bytes, refusing early on a larger `Content-Length`.
-async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_capped(mut response: reqwest::Response, max: usize) -> Result<Bytes, ApiError> {
     if response.content_length().is_some_and(|len| len > max as u64) {
         return Err(ApiError::TooLarge { max });
     }
