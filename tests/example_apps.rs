@@ -333,3 +333,25 @@ fn manage_permissions_succeeds_offline() {
     assert!(stdout.contains("role example-editor now holds 2 permissions"), "{stdout}");
     assert!(stdout.contains("example.reports.write in Some("), "{stdout}");
 }
+
+#[test]
+fn provision_succeeds_offline() {
+    let mut command = Command::new(example("provision"));
+    for var in ["FRONTEGG_BASE_URL", "FRONTEGG_CLIENT_ID", "FRONTEGG_API_KEY", "FRONTEGG_API_GATEWAY_URL"] {
+        command.env_remove(var);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    for line in [
+        "created tenant example-provision-",
+        "with role example.reports-reader",
+        "/reports with the token: 200 OK",
+        "the user has 2 session(s)",
+        "revoked them all: 0 left",
+        "/reports answers 401 after",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
+    }
+    assert_eq!(stdout.lines().last(), Some("provision: succeeded"), "{stdout}");
+}

@@ -142,6 +142,9 @@ pub enum ConfigError {
         "the hosted login needs the base URL (FRONTEGG_BASE_URL) and the credentials (FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY)"
     )]
     LoginNeedsBaseUrlAndCredentials,
+    /// The token exchange is served by the environment's domain, which is not configured.
+    #[error("the token exchange needs the environment's domain: set the base URL (FRONTEGG_BASE_URL)")]
+    ExchangeNeedsBaseUrl,
 }
 
 /// A validated configuration; cheap to clone. Build it with [`Config::builder`] or [`Config::from_env`].

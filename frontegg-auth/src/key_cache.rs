@@ -301,7 +301,7 @@ impl KeyCache {
                     .endpoint(Endpoint::VendorConfiguration);
                 let answer = self.gateway.call(request).await.map_err(KeyError::Fetch)?;
                 if !answer.status.is_success() {
-                    return Err(KeyError::Fetch(status_error(answer.status, &answer.body)));
+                    return Err(KeyError::Fetch(status_error(answer.status, &answer.headers, &answer.body)));
                 }
                 let conf: VendorConfiguration =
                     serde_json::from_slice(&answer.body).map_err(|e| KeyError::Fetch(ApiError::decode(e)))?;

@@ -212,7 +212,7 @@ async fn access_token(gateway: &Gateway, kind: AccessKind, id: &str) -> Result<V
     let Ok(url) = gateway.url(&format!("/identity/resources/vendor-only/{owner}/access-tokens/v1"), &[id]) else {
         return Ok(Verdict::Refused);
     };
-    let Answer { status, body, .. } =
+    let Answer { status, headers, body } =
         gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::AccessTokenLookup)).await?;
     if status.is_success() {
         let token: AccessToken = serde_json::from_slice(&body).map_err(ApiError::decode)?;
@@ -221,7 +221,7 @@ async fn access_token(gateway: &Gateway, kind: AccessKind, id: &str) -> Result<V
     if status == StatusCode::NOT_FOUND || disabled(status, &body) {
         return Ok(Verdict::Refused);
     }
-    Err(status_error(status, &body))
+    Err(status_error(status, &headers, &body))
 }
 
 /// `{"errors":["Api tokens are disabled"]}` with 403: the environment turned access tokens off.
@@ -261,13 +261,13 @@ async fn user(gateway: &Gateway, user_id: &str, tenant_id: Option<&str>) -> Resu
     let Ok(url) = gateway.url("/identity/resources/vendor-only/users/v1", &[user_id]) else {
         return Ok(Verdict::Refused);
     };
-    let Answer { status, body, .. } =
+    let Answer { status, headers, body } =
         gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::UserLookup)).await?;
     if status == StatusCode::NOT_FOUND {
         return Ok(Verdict::Refused);
     }
     if !status.is_success() {
-        return Err(status_error(status, &body));
+        return Err(status_error(status, &headers, &body));
     }
     let user: User = serde_json::from_slice(&body).map_err(ApiError::decode)?;
     // The top-level roles and permissions are those of the user's active tenant: they count only

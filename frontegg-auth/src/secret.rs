@@ -43,6 +43,13 @@ macro_rules! secret {
                 Self(value.to_owned())
             }
         }
+
+        // Read from Frontegg's answers (a created token's secret); never written back out by serde.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self)
+            }
+        }
     };
 }
 #[cfg_attr(not(feature = "redis"), allow(unused_imports))] // used by the shared cache
@@ -79,4 +86,47 @@ secret! {
     /// assert_eq!(format!("{:?}", TokenString::new("eyJ...")), "TokenString(<redacted>)");
     /// ```
     TokenString
+}
+
+secret! {
+    /// The secret of an API token (client credentials), which Frontegg returns once, when the
+    /// token is created; exchanged for a JWT by [`TokenExchange`](crate::api::TokenExchange).
+    ///
+    /// ```
+    /// use frontegg_auth::api::ClientSecret;
+    /// assert_eq!(format!("{:?}", ClientSecret::new("5f0c...")), "ClientSecret(<redacted>)");
+    /// ```
+    ClientSecret
+}
+
+secret! {
+    /// The value of an access token (a JWT sent as `x-api-key`), which Frontegg returns once,
+    /// when the token is created.
+    ///
+    /// ```
+    /// use frontegg_auth::api::AccessTokenSecret;
+    /// assert_eq!(format!("{:?}", AccessTokenSecret::new("eyJ...")), "AccessTokenSecret(<redacted>)");
+    /// ```
+    AccessTokenSecret
+}
+
+secret! {
+    /// A one-time token: of an activation or password-reset link, or of an invitation.
+    ///
+    /// ```
+    /// use frontegg_auth::api::OneTimeToken;
+    /// assert_eq!(format!("{:?}", OneTimeToken::new("abc")), "OneTimeToken(<redacted>)");
+    /// ```
+    OneTimeToken
+}
+
+secret! {
+    /// A link that carries a one-time token (activation, password reset): whoever holds it can
+    /// act as the user it was made for.
+    ///
+    /// ```
+    /// use frontegg_auth::api::SecretLink;
+    /// assert_eq!(format!("{:?}", SecretLink::new("https://...")), "SecretLink(<redacted>)");
+    /// ```
+    SecretLink
 }

@@ -17,7 +17,8 @@
 //! | `frontegg_key_set_last_success_timestamp_seconds` | gauge | – | Unix time of the last successful key fetch (alert on its age) |
 //! | `frontegg_lookups_total` | counter | `kind`: `access_token`, `user`; `level`: `local`, `shared`, `upstream`; `result`: `hit`, `miss`, `error` | rights lookups at each level: the instance's cache, the shared cache (feature `redis`), the Frontegg API (`hit`: an answer, `error`: none) |
 //! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), 0 once it is back; absent until the first opening (the latest change of any authenticator of the process: one per process is the rule) |
-//! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`, `oauth_token`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
+//! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`, `oauth_token`, `token_exchange`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
+//! | `frontegg_api_calls_total` | counter | `client`: `permissions`, `categories`, `roles`, `users`, `tenants`, `access_tokens`, `api_tokens`, `token_exchange`, `sessions`, `invitations`, `groups`; `outcome`: `ok`, `not_found`, `client_error`, `rate_limited`, `server_error`, `unavailable`, `invalid_answer` | calls of the [management clients](crate::api), once per call whatever its retries (`not_found`: a 404, which a `get` answers as `None`; `unavailable`: Frontegg could not be reached; `invalid_answer`: an answer of the wrong shape or too large); ids refused before any call are not counted |
 //! | `frontegg_vendor_token_renewals_total` | counter | `outcome`: `ok`, `error` | vendor-token requests |
 //! | `frontegg_authorization_denials_total` | counter | `kind`: `permission`, `role`, `tenant`, `step_up`, `entitlement` | requests refused by a requirement (403, and the step-up 401) in the adapters' extractors and middleware ([`Caller::check`](crate::Caller::check)); not guards, whose failure only chooses another route, nor a handler's own `Identity::satisfies` |
 //! | `frontegg_entitlements_snapshot_offset` | gauge | – | the offset of the entitlements snapshot held |
@@ -219,6 +220,7 @@ pub(crate) enum Endpoint {
     EntitlementsOffset,
     Management,
     OAuthToken,
+    TokenExchange,
 }
 
 /// How an HTTP attempt ended.
@@ -257,6 +259,7 @@ pub(crate) fn upstream(endpoint: Endpoint, outcome: Attempt, took: Duration) {
         Endpoint::EntitlementsOffset => "entitlements_offset",
         Endpoint::Management => "management",
         Endpoint::OAuthToken => "oauth_token",
+        Endpoint::TokenExchange => "token_exchange",
     };
     let outcome = match outcome {
         Attempt::Ok => "ok",
@@ -268,6 +271,60 @@ pub(crate) fn upstream(endpoint: Endpoint, outcome: Attempt, took: Duration) {
     };
     histogram!("frontegg_upstream_request_duration_seconds", "endpoint" => endpoint, "outcome" => outcome)
         .record(took.as_secs_f64());
+}
+
+/// Which management client made a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApiClient {
+    Permissions,
+    Categories,
+    Roles,
+    Users,
+    Tenants,
+    AccessTokens,
+    ApiTokens,
+    TokenExchange,
+    Sessions,
+    Invitations,
+    Groups,
+}
+
+/// How a management call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallOutcome {
+    Ok,
+    NotFound,
+    ClientError,
+    RateLimited,
+    ServerError,
+    Unavailable,
+    InvalidAnswer,
+}
+
+pub(crate) fn api_call(client: ApiClient, outcome: CallOutcome) {
+    let client = match client {
+        ApiClient::Permissions => "permissions",
+        ApiClient::Categories => "categories",
+        ApiClient::Roles => "roles",
+        ApiClient::Users => "users",
+        ApiClient::Tenants => "tenants",
+        ApiClient::AccessTokens => "access_tokens",
+        ApiClient::ApiTokens => "api_tokens",
+        ApiClient::TokenExchange => "token_exchange",
+        ApiClient::Sessions => "sessions",
+        ApiClient::Invitations => "invitations",
+        ApiClient::Groups => "groups",
+    };
+    let outcome = match outcome {
+        CallOutcome::Ok => "ok",
+        CallOutcome::NotFound => "not_found",
+        CallOutcome::ClientError => "client_error",
+        CallOutcome::RateLimited => "rate_limited",
+        CallOutcome::ServerError => "server_error",
+        CallOutcome::Unavailable => "unavailable",
+        CallOutcome::InvalidAnswer => "invalid_answer",
+    };
+    counter!("frontegg_api_calls_total", "client" => client, "outcome" => outcome).increment(1);
 }
 
 pub(crate) fn vendor_token_renewal(ok: bool) {

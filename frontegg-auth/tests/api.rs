@@ -306,7 +306,11 @@ async fn every_management_endpoint_round_trips() {
     client.categories().delete(&chosen.id).await.unwrap();
     let missing = client.roles().delete("no-such-role").await.unwrap_err();
     assert_eq!(missing.status(), Some(http::StatusCode::NOT_FOUND));
-    assert_eq!(missing.to_string(), "Frontegg answered HTTP 404 Not Found: Role not found");
+    let trace_id = missing.trace_id().expect("Frontegg's trace id is kept").to_owned();
+    assert_eq!(
+        missing.to_string(),
+        format!("Frontegg answered HTTP 404 Not Found: Role not found (frontegg-trace-id {trace_id})")
+    );
     let (permissions, categories, roles) = emulator.permission_model();
     assert_eq!((permissions.len(), categories.len(), roles.len()), (1, 1, 1));
     // Ids from callers never change the path's shape.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use frontegg_auth::api::{ClientSecret, NewTenant, TokenExchange};
 use frontegg_auth::testing::{Behaviour, Emulator, Surface};
 use frontegg_auth::{Admission, Authenticator, Caller, Credential, CredentialKind, Requirement, TokenType};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
@@ -398,11 +399,42 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
         }
     }
 
+    // The management clients: one count per call, by client and outcome, whatever its retries.
+    {
+        let step = series();
+        let client = auth.client().unwrap();
+        client.tenants().create(NewTenant::new("Acme").tenant_id("acme-metrics")).await.unwrap();
+        assert_eq!(client.users().get("nobody").await.unwrap(), None);
+        assert!(client.tenants().create(NewTenant::new("Acme").tenant_id("acme-metrics")).await.is_err());
+        assert!(client.users().get("..").await.is_err(), "refused before any call: not counted");
+        let config = emulator.config().build().unwrap();
+        let exchange = TokenExchange::new(&config, "no-such-client", ClientSecret::new("wrong")).unwrap();
+        assert!(exchange.token().await.is_err());
+        emulator.set_behaviour(Surface::Gateway, Behaviour::Garbage);
+        assert!(client.tenants().list().await.is_err());
+        emulator.set_behaviour(Surface::Gateway, Behaviour::Normal);
+        let grown = delta(&step);
+        for (series, count) in [
+            (r#"frontegg_api_calls_total{client="tenants",outcome="ok"}"#, 1.0),
+            (r#"frontegg_api_calls_total{client="users",outcome="not_found"}"#, 1.0),
+            (r#"frontegg_api_calls_total{client="tenants",outcome="client_error"}"#, 1.0),
+            (r#"frontegg_api_calls_total{client="token_exchange",outcome="client_error"}"#, 1.0),
+            (r#"frontegg_api_calls_total{client="tenants",outcome="invalid_answer"}"#, 1.0),
+            (r#"frontegg_upstream_request_duration_seconds{endpoint="token_exchange",outcome="client_error"}"#, 1.0),
+        ] {
+            assert_eq!(grown.get(series), Some(&count), "{series}: {grown:?}");
+        }
+        let api_calls: f64 = grown.iter().filter(|(k, _)| k.starts_with("frontegg_api_calls_total")).map(|(_, v)| v).sum();
+        assert_eq!(api_calls, 5.0, "{grown:?}");
+    }
+
     // No label holds an id, a token, a tenant or a URL.
     for name in series().keys() {
         let keys = ["reports.read", "reports.write", "admin", "no-such-feature"];
         for secret in
-            [&access.id, "tenant-1", "tenant-2", "user-1", "emulator-client-id", "http", "eyJ"].iter().chain(&keys)
+            [&access.id, "tenant-1", "tenant-2", "user-1", "emulator-client-id", "http", "eyJ", "acme", "nobody", "no-such"]
+                .iter()
+                .chain(&keys)
         {
             assert!(!name.contains(secret), "{name} holds {secret}");
         }

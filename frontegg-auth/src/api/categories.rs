@@ -2,6 +2,9 @@ use http::Method;
 
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
+use crate::telemetry::ApiClient;
+
+const CLIENT: ApiClient = ApiClient::Categories;
 use super::models::{Category, CategoryUpdate, NewCategory};
 
 const BASE: &str = "/identity/resources/permissions/v1/categories";
@@ -20,22 +23,22 @@ impl<'a> Categories<'a> {
 
     /// Every category.
     pub async fn list(&self) -> Result<Vec<Category>, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::GET, self.gateway.url(BASE, &[])?)).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::GET, self.gateway.url(BASE, &[])?)).await
     }
 
     /// Creates a category.
     pub async fn create(&self, category: NewCategory) -> Result<Category, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])?).json(&category)?).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::POST, self.gateway.url(BASE, &[])?).json(&category)?).await
     }
 
     /// Changes a category.
     pub async fn update(&self, category_id: &str, update: &CategoryUpdate) -> Result<(), ApiError> {
         let url = self.gateway.url(BASE, &[category_id])?;
-        self.gateway.no_content(ApiRequest::new(Method::PATCH, url).json(update)?).await
+        self.gateway.no_content(ApiRequest::of(CLIENT, Method::PATCH, url).json(update)?).await
     }
 
     /// Deletes a category.
     pub async fn delete(&self, category_id: &str) -> Result<(), ApiError> {
-        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[category_id])?)).await
+        self.gateway.no_content(ApiRequest::of(CLIENT, Method::DELETE, self.gateway.url(BASE, &[category_id])?)).await
     }
 }

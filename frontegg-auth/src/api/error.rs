@@ -16,12 +16,14 @@ pub enum ApiError {
     #[error("Frontegg refused the client id and API key (HTTP 401): check FRONTEGG_CLIENT_ID and FRONTEGG_API_KEY")]
     InvalidCredentials,
     /// Frontegg answered with an error status; `messages` are its `errors` (and `message`).
-    #[error("Frontegg answered HTTP {status}: {}", messages.join("; "))]
+    #[error("Frontegg answered HTTP {status}: {}{}", messages.join("; "), trace_suffix(trace_id))]
     Status {
         /// The HTTP status.
         status: StatusCode,
         /// Frontegg's error messages.
         messages: Vec<String>,
+        /// The `frontegg-trace-id` answer header, which Frontegg's support asks for.
+        trace_id: Option<String>,
     },
     /// Still rate limited (HTTP 429) after the retries, or the reset is too far away to wait for.
     #[error("Frontegg is rate limiting this client (HTTP 429)")]
@@ -46,6 +48,49 @@ pub enum ApiError {
     /// The answer was not what the API documents.
     #[error("Frontegg's answer could not be read")]
     Decode(#[source] DecodeError),
+    /// Frontegg refused to exchange an API token's client id and secret (HTTP 400 or 401): a
+    /// wrong secret, or a token deleted or expired.
+    #[error("Frontegg refused the API token's client id and secret")]
+    ExchangeRefused,
+    /// [`Users::set_roles`](super::Users::set_roles) made some of its changes and not others:
+    /// what it applied, what it could not, and the first failure.
+    #[error("some role changes failed ({} applied, {} failed)", applied.len(), failed.len())]
+    RolesPartlySet {
+        /// The changes made.
+        applied: RoleChanges,
+        /// The changes not made.
+        failed: RoleChanges,
+        /// Why they were not made.
+        #[source]
+        cause: Box<ApiError>,
+    },
+}
+
+/// Role changes of a user in a tenant: what [`Users::set_roles`](super::Users::set_roles) did
+/// (or, in [`ApiError::RolesPartlySet`], could not do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RoleChanges {
+    /// Role ids assigned.
+    pub assigned: Vec<String>,
+    /// Role ids unassigned.
+    pub unassigned: Vec<String>,
+}
+
+impl RoleChanges {
+    /// How many changes.
+    pub fn len(&self) -> usize {
+        self.assigned.len() + self.unassigned.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn trace_suffix(trace_id: &Option<String>) -> String {
+    trace_id.as_deref().map(|t| format!(" (frontegg-trace-id {t})")).unwrap_or_default()
 }
 
 impl ApiError {
@@ -53,6 +98,7 @@ impl ApiError {
     /// outcomes are never cached as a verdict.
     pub fn is_transient(&self) -> bool {
         match self {
+            ApiError::RolesPartlySet { cause, .. } => cause.is_transient(),
             ApiError::Transport(_) | ApiError::RateLimited { .. } => true,
             ApiError::Status { status, .. } => status.is_server_error(),
             _ => false,
@@ -63,8 +109,19 @@ impl ApiError {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             ApiError::Status { status, .. } => Some(*status),
+            ApiError::RolesPartlySet { cause, .. } => cause.status(),
             ApiError::InvalidCredentials => Some(StatusCode::UNAUTHORIZED),
             ApiError::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
+            _ => None,
+        }
+    }
+
+    /// The `frontegg-trace-id` of Frontegg's answer, when it sent one: quote it to Frontegg's
+    /// support.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            ApiError::Status { trace_id, .. } => trace_id.as_deref(),
+            ApiError::RolesPartlySet { cause, .. } => cause.trace_id(),
             _ => None,
         }
     }

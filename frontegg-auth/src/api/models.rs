@@ -280,7 +280,7 @@ pub struct RoleUpdate {
     pub is_default: Option<bool>,
 }
 
-/// Sort direction of [`RolesQuery`].
+/// Sort direction of a paged list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortOrder {
     /// Ascending.
@@ -306,19 +306,7 @@ pub struct RolesQuery {
 
 impl RolesQuery {
     pub(crate) fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Some(v) = self.limit {
-            out.push(("_limit", v.to_string()));
-        }
-        if let Some(v) = self.offset {
-            out.push(("_offset", v.to_string()));
-        }
-        if let Some(v) = &self.sort_by {
-            out.push(("_sortBy", v.clone()));
-        }
-        if let Some(v) = self.order {
-            out.push(("_order", if v == SortOrder::Asc { "ASC" } else { "DESC" }.to_owned()));
-        }
+        let mut out = page_pairs(self.limit, self.offset, self.sort_by.as_deref(), self.order);
         if let Some(v) = &self.filter {
             out.push(("_filter", v.clone()));
         }
@@ -353,7 +341,6 @@ pub struct PageMetadata {
 /// often a JSON-encoded string (`"{\"plan\":\"pro\"}"`), sometimes an object; missing, null or
 /// an empty string is no metadata. Anything else (a string that holds no JSON object, a number)
 /// is an answer of the wrong shape: an error, never a guess.
-#[allow(dead_code)] // the models that carry metadata come with issue 13
 pub(crate) fn metadata<'de, D>(deserializer: D) -> Result<serde_json::Map<String, serde_json::Value>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -371,6 +358,84 @@ where
         },
         Some(_) => Err(D::Error::custom("metadata is neither an object nor a JSON-encoded one")),
     }
+}
+
+/// Metadata as Frontegg takes it on users and groups: a JSON-encoded string.
+pub(crate) fn metadata_string<S: serde::Serializer>(
+    metadata: &Option<serde_json::Map<String, serde_json::Value>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match metadata {
+        Some(map) => serializer.serialize_str(&serde_json::Value::Object(map.clone()).to_string()),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// A field Frontegg marks required but sometimes sends as `null` (the fact sheet's §1.4): null
+/// reads as the default (`false`, an empty list).
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+/// Metadata: a JSON object.
+pub type Metadata = serde_json::Map<String, serde_json::Value>;
+
+/// A role as users, groups and role assignments carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AssignedRole {
+    /// Its id.
+    pub id: String,
+    /// Its key (what tokens carry).
+    pub key: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Ids of its permissions, when Frontegg sends them.
+    #[serde(default, deserialize_with = "nullable")]
+    pub permissions: Vec<String>,
+}
+
+/// A permission as users carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AssignedPermission {
+    /// Its id.
+    pub id: String,
+    /// Its key (what tokens carry).
+    pub key: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The query pairs of a page request: `_limit`, `_offset` (a page index), `_sortBy`, `_order`.
+pub(crate) fn page_pairs(
+    limit: Option<u32>,
+    page: Option<u32>,
+    sort_by: Option<&str>,
+    order: Option<SortOrder>,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(v) = limit {
+        out.push(("_limit", v.to_string()));
+    }
+    if let Some(v) = page {
+        out.push(("_offset", v.to_string()));
+    }
+    if let Some(v) = sort_by {
+        out.push(("_sortBy", v.to_owned()));
+    }
+    if let Some(v) = order {
+        out.push(("_order", if v == SortOrder::Asc { "ASC" } else { "DESC" }.to_owned()));
+    }
+    out
 }
 
 #[cfg(test)]

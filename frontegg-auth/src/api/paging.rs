@@ -1,10 +1,6 @@
 //! Frontegg's paged lists (the fact sheet's §1.3): `{items, _links, _metadata}`, where `_offset`
 //! is a **page index** (0, 1, 2...), not a record offset. Read page by page, or as one stream
 //! of items that stops on `totalPages`, on an empty page, or at a page cap, whichever comes first.
-//!
-//! Groundwork of the management clients of issue 13 (users v3, tenants v2, groups): not used by a
-//! public client yet.
-#![allow(dead_code)] // the clients that page come with issue 13
 
 use std::future::Future;
 
@@ -20,15 +16,16 @@ pub(crate) const MAX_LIMIT: u32 = 200;
 /// How many pages a stream reads at most when the caller sets no cap: 10 000 pages of 200.
 pub(crate) const DEFAULT_PAGE_CAP: u32 = 10_000;
 
-/// One page of a list.
+/// One page of a paged list: users, tenants, groups.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Page<T> {
+#[non_exhaustive]
+pub struct Page<T> {
     /// The items of this page.
-    pub(crate) items: Vec<T>,
+    pub items: Vec<T>,
     /// How many pages there are, when Frontegg says.
-    pub(crate) total_pages: Option<u64>,
+    pub total_pages: Option<u64>,
     /// How many items there are in all, when Frontegg says.
-    pub(crate) total_items: Option<u64>,
+    pub total_items: Option<u64>,
 }
 
 /// The answer as Frontegg sends it; `_metadata` and its fields may be missing or null.

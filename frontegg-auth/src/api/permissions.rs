@@ -3,6 +3,9 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
+use crate::telemetry::ApiClient;
+
+const CLIENT: ApiClient = ApiClient::Permissions;
 use super::models::{AssignmentType, NewPermission, Permission, PermissionUpdate};
 
 const BASE: &str = "/identity/resources/permissions/v1";
@@ -20,23 +23,23 @@ impl<'a> Permissions<'a> {
 
     /// Every permission.
     pub async fn list(&self) -> Result<Vec<Permission>, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::GET, self.gateway.url(BASE, &[])?)).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::GET, self.gateway.url(BASE, &[])?)).await
     }
 
     /// Creates permissions, in one call.
     pub async fn create(&self, permissions: Vec<NewPermission>) -> Result<Vec<Permission>, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])?).json(&permissions)?).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::POST, self.gateway.url(BASE, &[])?).json(&permissions)?).await
     }
 
     /// Changes a permission.
     pub async fn update(&self, permission_id: &str, update: &PermissionUpdate) -> Result<Permission, ApiError> {
         let url = self.gateway.url(BASE, &[permission_id])?;
-        self.gateway.json(ApiRequest::new(Method::PATCH, url).json(update)?).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::PATCH, url).json(update)?).await
     }
 
     /// Deletes a permission.
     pub async fn delete(&self, permission_id: &str) -> Result<(), ApiError> {
-        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[permission_id])?)).await
+        self.gateway.no_content(ApiRequest::of(CLIENT, Method::DELETE, self.gateway.url(BASE, &[permission_id])?)).await
     }
 
     /// Gives the permission to these roles (by role id).
@@ -47,7 +50,7 @@ impl<'a> Permissions<'a> {
             role_ids: &'b [&'b str],
         }
         let url = self.gateway.url(BASE, &[permission_id, "roles"])?;
-        self.gateway.json(ApiRequest::new(Method::PUT, url).json(&Body { role_ids })?).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::PUT, url).json(&Body { role_ids })?).await
     }
 
     /// Sets the assignment type of these permissions. The answer's shape is not documented
@@ -62,6 +65,6 @@ impl<'a> Permissions<'a> {
         }
         let url = self.gateway.url(BASE, &["classification"])?;
         let body = Body { permission_ids, kind: assignment };
-        self.gateway.no_content(ApiRequest::new(Method::PUT, url).json(&body)?).await
+        self.gateway.no_content(ApiRequest::of(CLIENT, Method::PUT, url).json(&body)?).await
     }
 }

@@ -3,6 +3,9 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
+use crate::telemetry::ApiClient;
+
+const CLIENT: ApiClient = ApiClient::Roles;
 use super::models::{NewRole, Role, RoleUpdate, RolesPage, RolesQuery};
 
 const BASE: &str = "/identity/resources/roles/v1";
@@ -21,40 +24,33 @@ impl<'a> Roles<'a> {
 
     /// Every role; with a tenant, that tenant's view (header `frontegg-tenant-id`).
     pub async fn list(&self, tenant_id: Option<&str>) -> Result<Vec<Role>, ApiError> {
-        let headers: Vec<(&str, &str)> = tenant_id.map(|t| ("frontegg-tenant-id", t)).into_iter().collect();
-        let request = ApiRequest::new(Method::GET, self.gateway.url(BASE, &[])?).headers(&headers);
+        let mut request = ApiRequest::of(CLIENT, Method::GET, self.gateway.url(BASE, &[])?);
+        if let Some(tenant_id) = tenant_id {
+            request = request.tenant(tenant_id)?;
+        }
         self.gateway.json(request).await
     }
 
     /// One page of roles (`GET /resources/roles/v2`).
     pub async fn list_page(&self, query: &RolesQuery) -> Result<RolesPage, ApiError> {
-        let mut url = self.gateway.url("/identity/resources/roles/v2", &[])?;
-        {
-            let mut pairs = url.query_pairs_mut();
-            for (name, value) in query.pairs() {
-                pairs.append_pair(name, &value);
-            }
-        }
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
-        self.gateway.json(ApiRequest::new(Method::GET, url)).await
+        let url = self.gateway.url("/identity/resources/roles/v2", &[])?;
+        self.gateway.json(ApiRequest::of(CLIENT, Method::GET, url).query(query.pairs())).await
     }
 
     /// Creates roles, in one call.
     pub async fn create(&self, roles: Vec<NewRole>) -> Result<Vec<Role>, ApiError> {
-        self.gateway.json(ApiRequest::new(Method::POST, self.gateway.url(BASE, &[])?).json(&roles)?).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::POST, self.gateway.url(BASE, &[])?).json(&roles)?).await
     }
 
     /// Changes a role.
     pub async fn update(&self, role_id: &str, update: &RoleUpdate) -> Result<Role, ApiError> {
         let url = self.gateway.url(BASE, &[role_id])?;
-        self.gateway.json(ApiRequest::new(Method::PATCH, url).json(update)?).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::PATCH, url).json(update)?).await
     }
 
     /// Deletes a role.
     pub async fn delete(&self, role_id: &str) -> Result<(), ApiError> {
-        self.gateway.no_content(ApiRequest::new(Method::DELETE, self.gateway.url(BASE, &[role_id])?)).await
+        self.gateway.no_content(ApiRequest::of(CLIENT, Method::DELETE, self.gateway.url(BASE, &[role_id])?)).await
     }
 
     /// Replaces the role's permissions (by permission id).
@@ -65,6 +61,6 @@ impl<'a> Roles<'a> {
             permission_ids: &'b [&'b str],
         }
         let url = self.gateway.url(BASE, &[role_id, "permissions"])?;
-        self.gateway.json(ApiRequest::new(Method::PUT, url).json(&Body { permission_ids })?).await
+        self.gateway.json(ApiRequest::of(CLIENT, Method::PUT, url).json(&Body { permission_ids })?).await
     }
 }

@@ -156,7 +156,7 @@ impl Transport {
                         wait
                     } else if status.is_server_error() {
                         if last || !retry_sent {
-                            return Err(status_error(status, &body));
+                            return Err(status_error(status, &headers, &body));
                         }
                         backoff(attempt)
                     } else {
@@ -170,7 +170,6 @@ impl Transport {
     }
 }
 
-/// The error of a non-success answer, with Frontegg's `errors` and `message`.
 /// The one id rule of every client, before any call: an id that is empty, only whitespace, `.`
 /// or `..` (URL normalisation would drop them), or holds a control character is refused.
 pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
@@ -183,7 +182,6 @@ pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
 /// An id sent in a header (`frontegg-tenant-id`, `frontegg-user-id`): the id rule, and a header
 /// value of visible ASCII (what `http` would also take beyond it, obsolete non-ASCII text, is
 /// refused: no proxy is trusted to carry it unchanged).
-#[allow(dead_code)] // the clients that send such headers come with issue 13
 pub(crate) fn header_id(id: &str) -> Result<http::HeaderValue, ApiError> {
     check_id(id)?;
     if !id.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
@@ -192,8 +190,15 @@ pub(crate) fn header_id(id: &str) -> Result<http::HeaderValue, ApiError> {
     http::HeaderValue::from_str(id).map_err(|_| ApiError::InvalidId)
 }
 
-pub(crate) fn status_error(status: StatusCode, body: &[u8]) -> ApiError {
-    ApiError::Status { status, messages: error_messages(body) }
+/// The error of a non-success answer: its status, Frontegg's `errors` (and `message`), and the
+/// `frontegg-trace-id` header Frontegg's support asks for.
+pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
+    let trace_id = headers
+        .get("frontegg-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned);
+    ApiError::Status { status, messages: error_messages(body), trace_id }
 }
 
 pub(crate) fn error_messages(body: &[u8]) -> Vec<String> {

@@ -167,7 +167,7 @@ impl VendorAuth {
             return Err(ApiError::InvalidCredentials);
         }
         if !answer.status.is_success() {
-            return Err(status_error(answer.status, &answer.body));
+            return Err(status_error(answer.status, &answer.headers, &answer.body));
         }
         let parsed: Answer = serde_json::from_slice(&answer.body).map_err(ApiError::decode)?;
         // Undocumented lifetime: assume a short one when it is missing or odd.

@@ -174,7 +174,7 @@ impl EntitlementsStore {
             EntitlementsError::Fetch(e)
         })?;
         if !answer.status.is_success() {
-            let e = status_error(answer.status, &answer.body);
+            let e = status_error(answer.status, &answer.headers, &answer.body);
             tracing::warn!(error = %e, "entitlements snapshot could not be fetched; the last good one stays in use");
             return Err(EntitlementsError::Fetch(e));
         }

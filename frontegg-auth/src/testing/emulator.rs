@@ -16,10 +16,13 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::answer::{self, Answer, error};
+use super::directory::{self, AccessGrant, Directory, DirectoryHost, PermissionFacts, RoleFacts};
 use super::endpoint::{ENDPOINTS, Endpoint, slot};
 use super::hosted_login::{self, LoginHost, LoginState};
 use super::keys::{RsaKey, Signer, pooled};
@@ -115,6 +118,9 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// The hosted login's state, apart so that its handlers never hold the main lock.
     pub(super) login: Mutex<LoginState>,
+    /// The management API's state, apart for the same reason. Its handlers lock it before the
+    /// main lock (role lookups, token registration), never after.
+    pub(super) directory: Mutex<Directory>,
     counters: [AtomicUsize; ENDPOINTS],
     refused_vendor_tokens: AtomicUsize,
 }
@@ -141,6 +147,66 @@ impl LoginHost for Shared {
     }
 }
 
+impl DirectoryHost for Shared {
+    fn environment_url(&self) -> &str {
+        &self.url
+    }
+
+    fn environment_client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    fn directory_state(&self) -> &Mutex<Directory> {
+        &self.directory
+    }
+
+    fn role(&self, role_id: &str) -> Option<RoleFacts> {
+        let s = self.state();
+        let role = s.roles.iter().find(|r| r.id == role_id)?;
+        // Roles hold permission ids; the directory serves the permissions' keys and names too.
+        let permissions = role
+            .permissions
+            .iter()
+            .filter_map(|id| s.permissions.iter().find(|p| &p.id == id))
+            .map(|p| PermissionFacts { id: p.id.clone(), key: p.key.clone(), name: p.name.clone() })
+            .collect();
+        Some(RoleFacts {
+            id: role.id.clone(),
+            key: role.key.clone(),
+            name: role.name.clone(),
+            description: role.description.clone(),
+            is_default: role.is_default,
+            level: role.level.unwrap_or(0),
+            created_at: role.created_at.clone(),
+            permissions,
+        })
+    }
+
+    fn permission(&self, permission_id: &str) -> Option<PermissionFacts> {
+        let s = self.state();
+        let p = s.permissions.iter().find(|p| p.id == permission_id)?;
+        Some(PermissionFacts { id: p.id.clone(), key: p.key.clone(), name: p.name.clone() })
+    }
+
+    fn register_access_token(&self, id: &str, grant: AccessGrant) {
+        let record = AccessRecord {
+            user: grant.user,
+            tenant_id: grant.tenant_id,
+            user_id: grant.user_id,
+            roles: grant.roles,
+            permissions: grant.permissions,
+            active: true,
+        };
+        self.state().access_tokens.insert(id.to_owned(), record);
+    }
+
+    fn revoke_access_token(&self, id: &str) {
+        if let Some(record) = self.state().access_tokens.get_mut(id) {
+            record.active = false;
+        }
+    }
+}
+
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -163,11 +229,23 @@ impl Signer for Shared {
 ///
 /// It serves, with real RSA keys and in-memory state: the JWKS, `POST /auth/vendor`, the vendor
 /// configuration, `/vendors/base-url`, access-token and user lookups, the permission-model
-/// management API, and Frontegg's hosted login (`/oauth/authorize`, `/oauth/token`,
-/// `/oauth/logout`, also under `/frontegg/oauth/...`; see [`LoginUser`](super::LoginUser) and
-/// [`add_login_user`](Self::add_login_user)). Tests can rotate keys, take either surface down,
-/// slow it, make it answer garbage or 429, revoke access tokens, fail the token endpoint, and
-/// read how many calls each endpoint served.
+/// management API, the rest of the management API (users and their tenant memberships and
+/// roles, tenants, tenant and user access tokens, client-credentials API tokens and their
+/// exchange at `auth/v1|v2/api-token`, user sessions, invitations and groups; see
+/// [`Endpoint::Directory`](super::Endpoint::Directory) and knobs such as
+/// [`set_tenant_metadata_reading`](Self::set_tenant_metadata_reading)), and Frontegg's hosted
+/// login (`/oauth/authorize`, `/oauth/token`, `/oauth/logout`, also under `/frontegg/oauth/...`;
+/// see [`LoginUser`](super::LoginUser) and [`add_login_user`](Self::add_login_user)). Every
+/// gateway answer carries a fresh `frontegg-trace-id`. Tests can rotate keys, take either
+/// surface down, slow it, make it answer garbage or 429, revoke access tokens, fail the token
+/// endpoint or role changes, and read how many calls each endpoint served.
+///
+/// # Management API
+///
+/// Access tokens it creates are registered for the lookups with their roles' keys and
+/// permissions, so the library authenticates them as `x-api-key`; API-token exchanges answer
+/// JWTs (`tenantApiToken`, `userApiToken`) signed by the emulator, which the library verifies
+/// offline. Paths are decoded segment by segment (`a%2Fb` is one id).
 ///
 /// # Hosted login
 ///
@@ -258,6 +336,7 @@ impl Emulator {
                 ids: 0,
             }),
             login: Mutex::new(LoginState::new()),
+            directory: Mutex::new(Directory::new()),
             counters: Default::default(),
             refused_vendor_tokens: AtomicUsize::new(0),
         });
@@ -513,19 +592,6 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: oneshot
     }
 }
 
-type Answer = Response<Full<Bytes>>;
-
-fn answer(status: StatusCode, body: Value) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-    response
-}
-
-fn error(status: StatusCode, message: &str) -> Answer {
-    answer(status, json!({"errors": [message]}))
-}
-
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
@@ -544,6 +610,19 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         return response;
     }
     let surface = if path == "/.well-known/jwks.json" { Surface::Jwks } else { Surface::Gateway };
+    let response = answer_surface(&shared, &parts, &path, &body, surface).await;
+    // Frontegg's gateway marks every answer; clients carry the id into their errors.
+    if surface == Surface::Gateway { answer::traced(response) } else { response }
+}
+
+/// The JWKS or the gateway, after their behaviour, rate limit and vendor-token checks.
+async fn answer_surface(
+    shared: &Arc<Shared>,
+    parts: &http::request::Parts,
+    path: &str,
+    body: &[u8],
+    surface: Surface,
+) -> Answer {
     let behaviour = {
         let s = shared.state();
         match surface {
@@ -555,7 +634,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             _ => s.gateway.clone(),
         }
     };
-    if let Some(endpoint) = endpoint_of(&parts.method, &path) {
+    if let Some(endpoint) = endpoint_of(&parts.method, path) {
         shared.count(endpoint);
     }
     match behaviour {
@@ -569,7 +648,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         }
     }
     if surface == Surface::Jwks {
-        return jwks(&shared);
+        return jwks(shared);
     }
     {
         let mut s = shared.state();
@@ -584,16 +663,25 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
         }
     }
     if parts.method == Method::POST && path == "/auth/vendor" {
-        return vendor_auth(&shared, &body);
+        return vendor_auth(shared, body);
     }
-    if !vendor_token_valid(&shared, &parts.headers) {
+    // Each segment decoded on its own, so that an id `a/b` sent as `a%2Fb` stays one segment.
+    let decoded: Result<Vec<_>, _> =
+        path.trim_matches('/').split('/').map(|segment| percent_decode_str(segment).decode_utf8()).collect();
+    let Ok(decoded) = decoded else {
+        return error(StatusCode::BAD_REQUEST, "the path is not UTF-8");
+    };
+    let segments: Vec<&str> = decoded.iter().map(AsRef::as_ref).collect();
+    // The token exchange is the environment's domain: clients call it without a vendor token.
+    if let Some(response) = directory::exchange(shared, &parts.method, &segments, body) {
+        return response;
+    }
+    if !vendor_token_valid(shared, &parts.headers) {
         shared.refused_vendor_tokens.fetch_add(1, Ordering::SeqCst);
         return error(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
-    let query = parts.uri.query().unwrap_or_default().to_owned();
-    let tenant_header = parts.headers.get("frontegg-tenant-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    route(&shared, &parts.method, &segments, &body, &query, tenant_header.as_deref())
+    let query = parts.uri.query().unwrap_or_default();
+    route(shared, &parts.method, &segments, body, query, &parts.headers)
 }
 
 fn endpoint_of(method: &Method, path: &str) -> Option<Endpoint> {
@@ -603,7 +691,7 @@ fn endpoint_of(method: &Method, path: &str) -> Option<Endpoint> {
         Some(Endpoint::VendorAuth)
     } else if path == "/identity/resources/configurations/v1" {
         Some(Endpoint::Configuration)
-    } else if path.contains("/access-tokens/v1/") {
+    } else if path.starts_with("/identity/resources/vendor-only/") && path.contains("/access-tokens/v1/") {
         Some(Endpoint::AccessTokenLookup)
     } else if path.starts_with("/identity/resources/vendor-only/users/v1/") {
         Some(Endpoint::UserLookup)
@@ -613,6 +701,10 @@ fn endpoint_of(method: &Method, path: &str) -> Option<Endpoint> {
         Some(Endpoint::EntitlementsOffset)
     } else if path.starts_with("/identity/resources/permissions/") || path.starts_with("/identity/resources/roles/") {
         Some(Endpoint::Management)
+    } else if directory::is_exchange(&directory::raw_segments(path)) {
+        Some(Endpoint::TokenExchange)
+    } else if directory::is_directory(&directory::raw_segments(path)) {
+        Some(Endpoint::Directory)
     } else {
         None
     }
@@ -636,7 +728,7 @@ fn jwks(shared: &Shared) -> Answer {
         .map(|(kid, key)| json!({"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": key.n, "e": key.e}))
         .collect();
     keys.extend(s.extra_jwks.iter().cloned());
-    let mut response = answer(StatusCode::OK, json!({ "keys": keys }));
+    let mut response = answer::json(StatusCode::OK, json!({ "keys": keys }));
     if let Some(age) = s.jwks_max_age
         && let Ok(value) = format!("public, max-age={age}").parse()
     {
@@ -657,7 +749,7 @@ fn vendor_auth(shared: &Shared, body: &[u8]) -> Answer {
     let lifetime = s.vendor_lifetime;
     let token = format!("vendor-token-{:016x}", fastrand::u64(..));
     s.vendor_tokens.insert(token.clone(), Instant::now() + lifetime);
-    answer(StatusCode::OK, json!({"token": token, "expiresIn": lifetime.as_secs_f64()}))
+    answer::json(StatusCode::OK, json!({"token": token, "expiresIn": lifetime.as_secs_f64()}))
 }
 
 fn vendor_token_valid(shared: &Shared, headers: &http::HeaderMap) -> bool {
@@ -673,7 +765,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
 }
 
 fn to_json<T: serde::Serialize>(status: StatusCode, value: &T) -> Answer {
-    answer(status, serde_json::to_value(value).unwrap_or(Value::Null))
+    answer::json(status, serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
 fn now_text() -> String {
@@ -681,18 +773,19 @@ fn now_text() -> String {
 }
 
 fn route(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     method: &Method,
     segments: &[&str],
     body: &[u8],
     query: &str,
-    tenant: Option<&str>,
+    headers: &http::HeaderMap,
 ) -> Answer {
+    let tenant = headers.get("frontegg-tenant-id").and_then(|v| v.to_str().ok());
     let result = match (method.as_str(), segments) {
-        ("GET", ["vendors", "base-url"]) => Ok(answer(StatusCode::OK, json!({"baseURL": shared.url}))),
+        ("GET", ["vendors", "base-url"]) => Ok(answer::json(StatusCode::OK, json!({"baseURL": shared.url}))),
         ("GET", ["identity", "resources", "configurations", "v1"]) => {
             let (_, key) = shared.signer();
-            Ok(answer(
+            Ok(answer::json(
                 StatusCode::OK,
                 json!({"publicKey": key.pem, "jwtAlgorithm": "RS256", "jwtSecret": "emulator-jwt-secret-never-log", "defaultTokenExpiration": 86400}),
             ))
@@ -705,7 +798,7 @@ fn route(
             let user = *owner == "users";
             let ids: Vec<&String> =
                 s.access_tokens.iter().filter(|(_, r)| r.active && r.user == user).map(|(id, _)| id).collect();
-            Ok(answer(StatusCode::OK, json!(ids)))
+            Ok(answer::json(StatusCode::OK, json!(ids)))
         }
         ("GET", ["identity", "resources", "vendor-only", owner @ ("tenants" | "users"), "access-tokens", "v1", id]) => {
             Ok(access_token_lookup(shared, *owner == "users", id))
@@ -716,12 +809,13 @@ fn route(
         ("GET", ["identity", "resources", "roles", "v2"]) => Ok(roles_page(shared, query)),
         ("GET", ["entitlements", "api", "v1", "vendor-entitlements"]) => {
             let s = shared.state();
-            Ok(answer(StatusCode::OK, json!({"snapshotOffset": s.entitlements_offset, "data": s.entitlements})))
+            Ok(answer::json(StatusCode::OK, json!({"snapshotOffset": s.entitlements_offset, "data": s.entitlements})))
         }
         ("GET", ["entitlements", "api", "v1", "vendor-entitlements-snapshot-offset"]) => {
-            Ok(answer(StatusCode::OK, json!({"snapshotOffset": shared.state().entitlements_offset})))
+            Ok(answer::json(StatusCode::OK, json!({"snapshotOffset": shared.state().entitlements_offset})))
         }
-        _ => Err(error(StatusCode::NOT_FOUND, "Not found")),
+        _ => directory::handle(shared, method, segments, query, headers, body)
+            .ok_or_else(|| error(StatusCode::NOT_FOUND, "Not found")),
     };
     result.unwrap_or_else(|refusal| refusal)
 }
@@ -737,13 +831,18 @@ fn access_token_lookup(shared: &Shared, user: bool, id: &str) -> Answer {
             if let (Some(user_id), Some(obj)) = (&r.user_id, body.as_object_mut()) {
                 obj.insert("userId".into(), json!(user_id));
             }
-            answer(StatusCode::OK, body)
+            answer::json(StatusCode::OK, body)
         }
         _ => error(StatusCode::NOT_FOUND, "Access token not found"),
     }
 }
 
 fn user_lookup(shared: &Shared, id: &str) -> Answer {
+    // A user of the management API first; before the main lock, which the directory takes
+    // after its own.
+    if let Some(found) = directory::user_lookup(shared, id) {
+        return found;
+    }
     let s = shared.state();
     match s.users.get(id) {
         Some(u) => {
@@ -751,7 +850,7 @@ fn user_lookup(shared: &Shared, id: &str) -> Answer {
                 u.roles.iter().map(|k| json!({"id": format!("role-{k}"), "key": k, "name": k})).collect();
             let permissions: Vec<Value> =
                 u.permissions.iter().map(|k| json!({"id": format!("perm-{k}"), "key": k, "name": k})).collect();
-            answer(
+            answer::json(
                 StatusCode::OK,
                 json!({"id": id, "email": format!("{id}@example.com"), "tenantId": u.tenant_id, "roles": roles,
                        "permissions": permissions, "tenants": [{"tenantId": u.tenant_id, "roles": roles}]}),
@@ -833,7 +932,7 @@ fn permissions(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]) -> 
             if s.categories.len() == before {
                 return Err(error(StatusCode::NOT_FOUND, "Category not found"));
             }
-            Ok(answer(StatusCode::OK, json!({})))
+            Ok(answer::json(StatusCode::OK, json!({})))
         }
         ("PUT", ["classification"]) => {
             #[derive(serde::Deserialize)]
@@ -847,7 +946,7 @@ fn permissions(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]) -> 
             if b.permission_ids.iter().any(|id| !s.permissions.iter().any(|p| &p.id == id)) {
                 return Err(error(StatusCode::NOT_FOUND, "Permission not found"));
             }
-            Ok(answer(StatusCode::OK, json!({})))
+            Ok(answer::json(StatusCode::OK, json!({})))
         }
         ("PATCH", [id]) => {
             let update: PermissionUpdate = parse(body)?;
@@ -880,7 +979,7 @@ fn permissions(shared: &Shared, method: &Method, rest: &[&str], body: &[u8]) -> 
             for role in &mut s.roles {
                 role.permissions.retain(|p| p != id);
             }
-            Ok(Response::builder().status(StatusCode::NO_CONTENT).body(Full::new(Bytes::new())).unwrap_or_default())
+            Ok(answer::empty(StatusCode::NO_CONTENT))
         }
         ("PUT", [id, "roles"]) => {
             #[derive(serde::Deserialize)]
@@ -984,7 +1083,7 @@ fn roles(shared: &Shared, method: &Method, rest: &[&str], body: &[u8], tenant: O
             for p in &mut s.permissions {
                 p.role_ids.retain(|r| r != id);
             }
-            Ok(Response::builder().status(StatusCode::NO_CONTENT).body(Full::new(Bytes::new())).unwrap_or_default())
+            Ok(answer::empty(StatusCode::NO_CONTENT))
         }
         ("PUT", [id, "permissions"]) => {
             #[derive(serde::Deserialize)]
@@ -1036,7 +1135,7 @@ fn roles_page(shared: &Shared, query: &str) -> Answer {
     let total = matching.len();
     // `_offset` counts pages, as Frontegg's v2 listings do.
     let items: Vec<&Role> = matching.into_iter().skip(offset.saturating_mul(limit)).take(limit).collect();
-    answer(
+    answer::json(
         StatusCode::OK,
         json!({"items": items, "_links": {}, "_metadata": {"totalItems": total, "totalPages": total.div_ceil(limit)}}),
     )

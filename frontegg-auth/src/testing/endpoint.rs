@@ -10,7 +10,8 @@ pub enum Endpoint {
     VendorAuth,
     /// `GET /identity/resources/configurations/v1`.
     Configuration,
-    /// `GET .../access-tokens/v1/{id}` (tenants and users).
+    /// `GET /identity/resources/vendor-only/{tenants|users}/access-tokens/v1/{id}` (and
+    /// `.../active`).
     AccessTokenLookup,
     /// `GET .../vendor-only/users/v1/{id}`.
     UserLookup,
@@ -29,9 +30,16 @@ pub enum Endpoint {
     TokenRefresh,
     /// `GET /oauth/logout` (or `/frontegg/oauth/logout`).
     Logout,
+    /// The management API: users, tenants, tenant and user access tokens, API tokens,
+    /// sessions, invitations and groups (not the user lookup by id, counted as
+    /// [`UserLookup`](Self::UserLookup)).
+    Directory,
+    /// `POST /identity/resources/auth/v1/api-token` and `.../auth/v2/api-token`: client
+    /// credentials exchanged for a JWT, whatever the outcome.
+    TokenExchange,
 }
 
-pub(super) const ENDPOINTS: usize = 12;
+pub(super) const ENDPOINTS: usize = 14;
 
 pub(super) fn slot(endpoint: Endpoint) -> usize {
     match endpoint {
@@ -47,5 +55,7 @@ pub(super) fn slot(endpoint: Endpoint) -> usize {
         Endpoint::TokenCode => 9,
         Endpoint::TokenRefresh => 10,
         Endpoint::Logout => 11,
+        Endpoint::Directory => 12,
+        Endpoint::TokenExchange => 13,
     }
 }

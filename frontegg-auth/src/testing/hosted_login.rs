@@ -35,6 +35,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::Full;
 use serde_json::{Map, Value, json};
 
+use super::answer::{self, Answer};
 use super::endpoint::Endpoint;
 use super::keys::Signer;
 use super::mint::TokenBuilder;
@@ -235,8 +236,6 @@ pub(super) trait LoginHost: Signer {
         self.login_state().lock().unwrap_or_else(|p| p.into_inner())
     }
 }
-
-type Answer = Response<Full<Bytes>>;
 
 /// Answers a hosted-login path (`/oauth/...` or `/frontegg/oauth/...`); `None` for any other path.
 pub(super) fn handle(
@@ -648,7 +647,7 @@ fn token_answer(
         }
         fields.insert("id_token".into(), json!(id.sign()));
     }
-    no_store(json_answer(StatusCode::OK, body))
+    no_store(answer::json(StatusCode::OK, body))
 }
 
 fn logout(query: &str) -> Result<Answer, Answer> {
@@ -727,13 +726,6 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn json_answer(status: StatusCode, body: Value) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
 /// Token answers and their errors must not be cached (RFC 6749 §5.1).
 fn no_store(mut response: Answer) -> Answer {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -742,7 +734,7 @@ fn no_store(mut response: Answer) -> Answer {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Answer {
-    no_store(json_answer(status, json!({"error": error, "error_description": description})))
+    no_store(answer::json(status, json!({"error": error, "error_description": description})))
 }
 
 fn bad_request(error: &str, description: &str) -> Answer {
@@ -781,8 +773,7 @@ fn html(status: StatusCode, page: String) -> Answer {
 }
 
 fn redirect(status: StatusCode, location: &str) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::new()));
-    *response.status_mut() = status;
+    let mut response = answer::empty(status);
     match HeaderValue::from_str(location) {
         Ok(value) => {
             response.headers_mut().insert(header::LOCATION, value);

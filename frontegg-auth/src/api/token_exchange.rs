@@ -1,0 +1,185 @@
+//! An API token's client id and secret exchanged for a JWT (the fact sheet's §4.5), on the
+//! environment's own domain: what a Rust service sends to another Frontegg-protected service.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::gateway::call_outcome;
+use super::transport::{Resend, Transport, TransportSettings, status_error};
+use crate::config::{Config, ConfigError};
+use crate::refresh::RefreshCell;
+use crate::secret::{ClientSecret, TokenString};
+use crate::telemetry::{self, ApiClient, Endpoint};
+
+/// Exchange answers are small; this bounds memory against a misbehaving peer.
+const MAX_EXCHANGE_BYTES: usize = 64 * 1024;
+
+/// Which exchange call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExchangeVersion {
+    /// `POST /identity/resources/auth/v1/api-token`: not in Frontegg's published API, but used
+    /// in production; camelCase answers.
+    V1,
+    /// `POST /identity/resources/auth/v2/api-token`, the documented one (the default).
+    #[default]
+    V2,
+}
+
+#[derive(Clone)]
+struct Exchanged {
+    token: TokenString,
+    renew_at: Instant,
+}
+
+/// Exchanges an API token's client id and secret for a JWT, and keeps it: the JWT is reused
+/// until shortly before it expires (a tenth of its lifetime, at most 30 s, before), and callers
+/// that need a new one at the same moment share one exchange. A new JWT comes from a new
+/// exchange with the client id and secret, never from the refresh token: Frontegg rotates
+/// those and keeps at most 100 per API token. Cheap to clone; clones share the JWT.
+///
+/// ```no_run
+/// use frontegg_auth::Config;
+/// use frontegg_auth::api::{ClientSecret, ExchangeVersion, TokenExchange};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = Config::from_env()?; // FRONTEGG_BASE_URL: the environment's domain
+/// let secret = ClientSecret::new(std::env::var("REPORTS_API_SECRET")?);
+/// let exchange = TokenExchange::new(&config, "client-id-of-the-api-token", secret)?.version(ExchangeVersion::V2);
+/// let jwt = exchange.token().await?;
+/// let answer = reqwest::Client::new()
+///     .get("https://reports.internal/reports")
+///     .bearer_auth(jwt.expose())
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct TokenExchange {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    client_id: String,
+    secret: ClientSecret,
+    version: ExchangeVersion,
+    cell: RefreshCell<Exchanged, ApiError>,
+}
+
+impl std::fmt::Debug for TokenExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenExchange")
+            .field("client_id", &self.inner.client_id)
+            .field("version", &self.inner.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenExchange {
+    /// An exchange of these credentials at the configuration's environment domain (its base
+    /// URL, `FRONTEGG_BASE_URL`), with its timeouts and retries.
+    pub fn new(config: &Config, client_id: impl Into<String>, secret: ClientSecret) -> Result<TokenExchange, ConfigError> {
+        let base = config.base_url.clone().ok_or(ConfigError::ExchangeNeedsBaseUrl)?;
+        let transport =
+            Transport::new(TransportSettings { base, timeout: config.http_timeout, retries: config.api_retries })
+                .map_err(|e| ConfigError::Http(Arc::new(e)))?;
+        Ok(TokenExchange {
+            inner: Arc::new(Inner {
+                transport,
+                client_id: client_id.into(),
+                secret,
+                version: ExchangeVersion::default(),
+                cell: RefreshCell::new(None),
+            }),
+        })
+    }
+
+    /// The exchange call to use (before the first [`token`](Self::token): a JWT obtained
+    /// already is dropped).
+    pub fn version(self, version: ExchangeVersion) -> TokenExchange {
+        let inner = &self.inner;
+        TokenExchange {
+            inner: Arc::new(Inner {
+                transport: inner.transport.clone(),
+                client_id: inner.client_id.clone(),
+                secret: inner.secret.clone(),
+                version,
+                cell: RefreshCell::new(None),
+            }),
+        }
+    }
+
+    /// The JWT: the one held while it has time left, else a new one (one exchange for all the
+    /// callers waiting). [`ApiError::ExchangeRefused`] when Frontegg refuses the credentials.
+    pub async fn token(&self) -> Result<TokenString, ApiError> {
+        let (current, seen) = self.inner.cell.get();
+        if let Some(held) = current
+            && Instant::now() < held.renew_at
+        {
+            return Ok(held.token);
+        }
+        let this = self.clone();
+        let exchanged = self.inner.cell.refresh(seen.unchanged(), move || async move { this.exchange().await }).await?;
+        Ok(exchanged.token)
+    }
+
+    #[tracing::instrument(name = "frontegg.token_exchange", skip_all)]
+    async fn exchange(&self) -> Result<Exchanged, ApiError> {
+        let outcome = self.request().await;
+        telemetry::api_call(ApiClient::TokenExchange, call_outcome(&outcome));
+        outcome
+    }
+
+    async fn request(&self) -> Result<Exchanged, ApiError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Credentials<'a> {
+            client_id: &'a str,
+            secret: &'a str,
+        }
+        // v2 answers snake_case, v1 camelCase.
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(alias = "accessToken")]
+            access_token: String,
+            #[serde(default, alias = "expiresIn")]
+            expires_in: Option<f64>,
+        }
+        let inner = &self.inner;
+        let path = match inner.version {
+            ExchangeVersion::V1 => "/identity/resources/auth/v1/api-token",
+            ExchangeVersion::V2 => "/identity/resources/auth/v2/api-token",
+        };
+        let url = inner.transport.url(path, &[])?;
+        let body = Credentials { client_id: &inner.client_id, secret: inner.secret.expose() };
+        let sent = Instant::now();
+        let answer = inner
+            .transport
+            .send(
+                Endpoint::TokenExchange,
+                || inner.transport.http().post(url.clone()).json(&body),
+                Resend::Allowed,
+                MAX_EXCHANGE_BYTES,
+            )
+            .await?;
+        if matches!(answer.status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            return Err(ApiError::ExchangeRefused);
+        }
+        if !answer.status.is_success() {
+            return Err(status_error(answer.status, &answer.headers, &answer.body));
+        }
+        let parsed: Answer = serde_json::from_slice(&answer.body).map_err(ApiError::decode)?;
+        // A missing or odd lifetime: assume a short one.
+        let lifetime = parsed
+            .expires_in
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(Duration::from_secs(60), |s| Duration::from_secs_f64(s.min(30.0 * 86_400.0)));
+        let margin = (lifetime / 10).min(Duration::from_secs(30));
+        Ok(Exchanged { token: TokenString::new(parsed.access_token), renew_at: sent + lifetime - margin })
+    }
+}
