@@ -59,7 +59,9 @@ async fn provision() -> Result<(), Box<dyn std::error::Error>> {
     let roles = client.roles().list(None).await?;
     let role = match roles.into_iter().find(|r| r.key == "example.reports-reader") {
         Some(r) => r,
-        None => client.roles().create(vec![NewRole::new("example.reports-reader", "Reports reader", 1)]).await?.remove(0),
+        None => {
+            client.roles().create(vec![NewRole::new("example.reports-reader", "Reports reader", 1)]).await?.remove(0)
+        }
     };
     client.roles().set_permissions(&role.id, &[&permission.id]).await?;
     println!("role {} holds reports.read", role.key);
@@ -76,7 +78,8 @@ async fn provision() -> Result<(), Box<dyn std::error::Error>> {
     println!("created user {} ({}) with role {}", user.email.as_deref().unwrap_or("?"), user.id, role.key);
 
     let owner = TokenOwner::Tenant(&tenant_id);
-    let token = client.access_tokens().create(owner, &NewAccessToken::new("provision example").role_ids([&role.id])).await?;
+    let token =
+        client.access_tokens().create(owner, &NewAccessToken::new("provision example").role_ids([&role.id])).await?;
     println!("created tenant access token {}", token.token.id);
 
     // The axum example app, in this process, on a free port.

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use frontegg_auth::Authenticator;
 use frontegg_auth::api::{NewAccessToken, NewPermission, NewRole, NewTenant, NewUser, TokenOwner};
 use frontegg_auth::testing::{Emulator, Endpoint};
-use frontegg_auth::Authenticator;
 
 mod apps;
 
@@ -36,7 +36,8 @@ async fn provisioned_access_token_works_until_deleted<App: AppUnderTest>() {
     assert_eq!(reports().await.status(), 200);
     // The rights come from the lookup, not from the token: without the role, a 403.
     let bare = client.access_tokens().create(owner, &NewAccessToken::new("no role")).await.unwrap();
-    let status = http.get(format!("{base}/reports")).header("x-api-key", bare.secret.expose()).send().await.unwrap().status();
+    let status =
+        http.get(format!("{base}/reports")).header("x-api-key", bare.secret.expose()).send().await.unwrap().status();
     assert_eq!(status, 403);
     let lookups = emulator.calls(Endpoint::AccessTokenLookup);
     assert_eq!(reports().await.status(), 200);

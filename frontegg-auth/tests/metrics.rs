@@ -424,17 +424,28 @@ async fn a_scripted_run_moves_exactly_the_expected_series() {
         ] {
             assert_eq!(grown.get(series), Some(&count), "{series}: {grown:?}");
         }
-        let api_calls: f64 = grown.iter().filter(|(k, _)| k.starts_with("frontegg_api_calls_total")).map(|(_, v)| v).sum();
+        let api_calls: f64 =
+            grown.iter().filter(|(k, _)| k.starts_with("frontegg_api_calls_total")).map(|(_, v)| v).sum();
         assert_eq!(api_calls, 5.0, "{grown:?}");
     }
 
     // No label holds an id, a token, a tenant or a URL.
     for name in series().keys() {
         let keys = ["reports.read", "reports.write", "admin", "no-such-feature"];
-        for secret in
-            [&access.id, "tenant-1", "tenant-2", "user-1", "emulator-client-id", "http", "eyJ", "acme", "nobody", "no-such"]
-                .iter()
-                .chain(&keys)
+        for secret in [
+            &access.id,
+            "tenant-1",
+            "tenant-2",
+            "user-1",
+            "emulator-client-id",
+            "http",
+            "eyJ",
+            "acme",
+            "nobody",
+            "no-such",
+        ]
+        .iter()
+        .chain(&keys)
         {
             assert!(!name.contains(secret), "{name} holds {secret}");
         }

@@ -306,7 +306,9 @@ impl<'a> Tenants<'a> {
     /// environment that reads it as a record offset needs `page` = records to skip.
     /// [`stream`](Self::stream) tells the two apart by itself.
     pub async fn list_page(&self, query: &TenantsQuery) -> Result<Page<Tenant>, ApiError> {
-        self.gateway.page(self.request(Method::GET, "/tenants/resources/tenants/v2", &[])?.query(query.pairs(query.page))).await
+        self.gateway
+            .page(self.request(Method::GET, "/tenants/resources/tenants/v2", &[])?.query(query.pairs(query.page)))
+            .await
     }
 
     /// Every tenant the query finds, page after page (pages of 200 unless the query sets a

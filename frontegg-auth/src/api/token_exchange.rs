@@ -83,7 +83,11 @@ impl std::fmt::Debug for TokenExchange {
 impl TokenExchange {
     /// An exchange of these credentials at the configuration's environment domain (its base
     /// URL, `FRONTEGG_BASE_URL`), with its timeouts and retries.
-    pub fn new(config: &Config, client_id: impl Into<String>, secret: ClientSecret) -> Result<TokenExchange, ConfigError> {
+    pub fn new(
+        config: &Config,
+        client_id: impl Into<String>,
+        secret: ClientSecret,
+    ) -> Result<TokenExchange, ConfigError> {
         let base = config.base_url.clone().ok_or(ConfigError::ExchangeNeedsBaseUrl)?;
         let transport =
             Transport::new(TransportSettings { base, timeout: config.http_timeout, retries: config.api_retries })

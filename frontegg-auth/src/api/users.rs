@@ -518,7 +518,12 @@ impl<'a> Users<'a> {
     }
 
     /// Adds a user to a tenant, which must exist (`POST /users/v1/{id}/tenant`).
-    pub async fn add_to_tenant(&self, user_id: &str, tenant_id: &str, skip_invite_email: bool) -> Result<User, ApiError> {
+    pub async fn add_to_tenant(
+        &self,
+        user_id: &str,
+        tenant_id: &str,
+        skip_invite_email: bool,
+    ) -> Result<User, ApiError> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Body<'b> {
@@ -554,8 +559,9 @@ impl<'a> Users<'a> {
     }
 
     async fn membership(&self, user_id: &str, tenant_id: &str, action: &str) -> Result<(), ApiError> {
-        let request =
-            self.request(Method::POST, "/identity/resources/tenants/users/v1", &[user_id, action])?.tenant(tenant_id)?;
+        let request = self
+            .request(Method::POST, "/identity/resources/tenants/users/v1", &[user_id, action])?
+            .tenant(tenant_id)?;
         self.gateway.no_content(request).await
     }
 
@@ -617,8 +623,7 @@ impl<'a> Users<'a> {
             .map(|r| r.id.clone())
             .collect();
         let assign: Vec<&str> = role_ids.iter().copied().filter(|id| !current.iter().any(|c| c == id)).collect();
-        let unassign: Vec<&str> =
-            current.iter().map(String::as_str).filter(|c| !role_ids.contains(c)).collect();
+        let unassign: Vec<&str> = current.iter().map(String::as_str).filter(|c| !role_ids.contains(c)).collect();
         let mut applied = RoleChanges::default();
         let mut failed = RoleChanges::default();
         let mut cause = None;
