@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
-use super::models::{AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, page_pairs};
+use super::models::{AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, page_pairs, page_request};
 use super::paging::{self, DEFAULT_PAGE_CAP, MAX_LIMIT, Page};
 use crate::telemetry::ApiClient;
 
@@ -128,19 +128,9 @@ pub struct GroupsQuery {
     pub order: Option<SortOrder>,
 }
 
+page_request!(GroupsQuery, GroupSort);
+
 impl GroupsQuery {
-    /// Groups per page.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// The page to read, from 0 ([`Groups::list_page`]).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
     fn pairs(&self, page: Option<u32>) -> Vec<(&'static str, String)> {
         let sort_by = self.sort_by.map(|s| match s {
             GroupSort::Id => "id",

@@ -415,6 +415,33 @@ pub struct AssignedPermission {
     pub name: Option<String>,
 }
 
+/// The builder methods every page request shares: `limit`, `page` and `sort`.
+macro_rules! page_request {
+    ($query:ident, $sort:ty) => {
+        impl $query {
+            /// Items per page (Frontegg's default 50, at most 200).
+            pub fn limit(mut self, limit: u32) -> Self {
+                self.limit = Some(limit);
+                self
+            }
+
+            /// The page to read, from 0, sent as `_offset` (a page index).
+            pub fn page(mut self, page: u32) -> Self {
+                self.page = Some(page);
+                self
+            }
+
+            /// Sort field and direction.
+            pub fn sort(mut self, by: $sort, order: SortOrder) -> Self {
+                self.sort_by = Some(by);
+                self.order = Some(order);
+                self
+            }
+        }
+    };
+}
+pub(crate) use page_request;
+
 /// The query pairs of a page request: `_limit`, `_offset` (a page index), `_sortBy`, `_order`.
 pub(crate) fn page_pairs(
     limit: Option<u32>,

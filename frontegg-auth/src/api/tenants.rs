@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
-use super::models::{Metadata, SortOrder, metadata, nullable, page_pairs};
+use super::models::{Metadata, SortOrder, metadata, nullable, page_pairs, page_request};
 use super::paging::{self, DEFAULT_PAGE_CAP, MAX_LIMIT, Page};
 use crate::telemetry::ApiClient;
 
@@ -226,29 +226,12 @@ pub struct TenantsQuery {
     pub order: Option<SortOrder>,
 }
 
+page_request!(TenantsQuery, TenantSort);
+
 impl TenantsQuery {
     /// Only tenants whose name or id contains `text`.
     pub fn filter(mut self, text: impl Into<String>) -> Self {
         self.filter = Some(text.into());
-        self
-    }
-
-    /// Tenants per page.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// The `_offset` to send ([`Tenants::list_page`]).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
-    /// Sort field and direction.
-    pub fn sort(mut self, by: TenantSort, order: SortOrder) -> Self {
-        self.sort_by = Some(by);
-        self.order = Some(order);
         self
     }
 

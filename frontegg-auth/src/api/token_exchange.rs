@@ -5,18 +5,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::error::ApiError;
 use super::gateway::call_outcome;
-use super::transport::{Resend, Transport, TransportSettings, status_error};
+use super::transport::{Transport, TransportSettings};
+use super::vendor::{lifetime, post_credentials};
 use crate::config::{Config, ConfigError};
 use crate::refresh::RefreshCell;
 use crate::secret::{ClientSecret, TokenString};
 use crate::telemetry::{self, ApiClient, Endpoint};
-
-/// Exchange answers are small; this bounds memory against a misbehaving peer.
-const MAX_EXCHANGE_BYTES: usize = 64 * 1024;
 
 /// Which exchange call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -140,12 +138,6 @@ impl TokenExchange {
     }
 
     async fn request(&self) -> Result<Exchanged, ApiError> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Credentials<'a> {
-            client_id: &'a str,
-            secret: &'a str,
-        }
         // v2 answers snake_case, v1 camelCase.
         #[derive(Deserialize)]
         struct Answer {
@@ -159,30 +151,19 @@ impl TokenExchange {
             ExchangeVersion::V1 => "/identity/resources/auth/v1/api-token",
             ExchangeVersion::V2 => "/identity/resources/auth/v2/api-token",
         };
-        let url = inner.transport.url(path, &[])?;
-        let body = Credentials { client_id: &inner.client_id, secret: inner.secret.expose() };
+        let refused = [StatusCode::BAD_REQUEST, StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN];
         let sent = Instant::now();
-        let answer = inner
-            .transport
-            .send(
-                Endpoint::TokenExchange,
-                || inner.transport.http().post(url.clone()).json(&body),
-                Resend::Allowed,
-                MAX_EXCHANGE_BYTES,
-            )
-            .await?;
-        if matches!(answer.status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-            return Err(ApiError::ExchangeRefused);
-        }
-        if !answer.status.is_success() {
-            return Err(status_error(answer.status, &answer.headers, &answer.body));
-        }
-        let parsed: Answer = serde_json::from_slice(&answer.body).map_err(ApiError::decode)?;
+        let parsed: Answer = post_credentials(
+            &inner.transport,
+            Endpoint::TokenExchange,
+            path,
+            (&inner.client_id, inner.secret.expose()),
+            &refused,
+            ApiError::ExchangeRefused,
+        )
+        .await?;
         // A missing or odd lifetime: assume a short one.
-        let lifetime = parsed
-            .expires_in
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map_or(Duration::from_secs(60), |s| Duration::from_secs_f64(s.min(30.0 * 86_400.0)));
+        let lifetime = lifetime(parsed.expires_in, Duration::from_secs(60));
         let margin = (lifetime / 10).min(Duration::from_secs(30));
         Ok(Exchanged { token: TokenString::new(parsed.access_token), renew_at: sent + lifetime - margin })
     }

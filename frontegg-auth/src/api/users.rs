@@ -9,6 +9,7 @@ use super::error::{ApiError, RoleChanges};
 use super::gateway::{ApiRequest, Gateway};
 use super::models::{
     AssignedPermission, AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, page_pairs,
+    page_request,
 };
 use super::paging::{self, DEFAULT_PAGE_CAP, MAX_LIMIT, Page};
 use crate::secret::{OneTimeToken, SecretLink};
@@ -343,6 +344,8 @@ pub struct UsersQuery {
     pub ids: Vec<String>,
 }
 
+page_request!(UsersQuery, UserSort);
+
 impl UsersQuery {
     /// Only members of this tenant.
     pub fn tenant(mut self, tenant_id: impl Into<String>) -> Self {
@@ -359,25 +362,6 @@ impl UsersQuery {
     /// Only these user ids.
     pub fn ids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
         self.ids = ids.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Users per page.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// The page to read, from 0 ([`Users::list_page`]).
-    pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
-        self
-    }
-
-    /// Sort field and direction.
-    pub fn sort(mut self, by: UserSort, order: SortOrder) -> Self {
-        self.sort_by = Some(by);
-        self.order = Some(order);
         self
     }
 

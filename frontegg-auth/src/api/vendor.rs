@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, TransportError};
@@ -13,8 +14,8 @@ use super::transport::{Resend, Transport, status_error};
 use crate::refresh::{NoValue, RefreshCell, Seen};
 use crate::secret::{ApiKey, TokenString};
 
-/// Vendor-token answers are tiny; this bounds memory against a misbehaving peer.
-const MAX_VENDOR_ANSWER_BYTES: usize = 64 * 1024;
+/// Answers of credentials-for-token calls are tiny; this bounds memory against a misbehaving peer.
+const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub(crate) struct VendorToken {
@@ -138,43 +139,32 @@ impl VendorAuth {
     /// `POST /auth/vendor`, retried on transient failures like every other call.
     #[tracing::instrument(name = "frontegg.vendor_token", skip_all)]
     async fn request(&self, transport: &Transport) -> Result<VendorToken, ApiError> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Credentials<'a> {
-            client_id: &'a str,
-            secret: &'a str,
-        }
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Answer {
             token: String,
             expires_in: Option<f64>,
         }
-        let url = transport.url("/auth/vendor", &[])?;
-        let body = Credentials { client_id: &self.inner.client_id, secret: self.inner.api_key.expose() };
+        let refused = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN];
         let sent = Instant::now();
-        // Asking for a token twice does no harm: retried even once sent.
-        let answer = transport
-            .send(
-                Endpoint::VendorToken,
-                || transport.http().post(url.clone()).json(&body),
-                Resend::Allowed,
-                MAX_VENDOR_ANSWER_BYTES,
-            )
-            .await?;
-        if answer.status == StatusCode::UNAUTHORIZED || answer.status == StatusCode::FORBIDDEN {
-            tracing::error!("Frontegg refused the vendor credentials");
-            return Err(ApiError::InvalidCredentials);
-        }
-        if !answer.status.is_success() {
-            return Err(status_error(answer.status, &answer.headers, &answer.body));
-        }
-        let parsed: Answer = serde_json::from_slice(&answer.body).map_err(ApiError::decode)?;
+        let parsed: Answer = match post_credentials(
+            transport,
+            Endpoint::VendorToken,
+            "/auth/vendor",
+            (&self.inner.client_id, self.inner.api_key.expose()),
+            &refused,
+            ApiError::InvalidCredentials,
+        )
+        .await
+        {
+            Err(ApiError::InvalidCredentials) => {
+                tracing::error!("Frontegg refused the vendor credentials");
+                return Err(ApiError::InvalidCredentials);
+            }
+            other => other?,
+        };
         // Undocumented lifetime: assume a short one when it is missing or odd.
-        let lifetime = parsed
-            .expires_in
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map_or(Duration::from_secs(300), |s| Duration::from_secs_f64(s.min(30.0 * 86_400.0)));
+        let lifetime = lifetime(parsed.expires_in, Duration::from_secs(300));
         tracing::debug!(lifetime_s = lifetime.as_secs(), "vendor token obtained");
         Ok(VendorToken {
             token: TokenString::new(parsed.token),
@@ -182,4 +172,44 @@ impl VendorAuth {
             expires_at: sent + lifetime,
         })
     }
+}
+
+/// A credentials-for-token call (the vendor token, an API token's exchange): posts
+/// `{clientId, secret}` to `path`, retried like every call (asking twice does no harm); an
+/// answer with a status in `refused_on` is `refused`, another failure a status error, a success
+/// the JSON of `T`.
+pub(crate) async fn post_credentials<T: DeserializeOwned>(
+    transport: &Transport,
+    endpoint: Endpoint,
+    path: &str,
+    (client_id, secret): (&str, &str),
+    refused_on: &[StatusCode],
+    refused: ApiError,
+) -> Result<T, ApiError> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Credentials<'a> {
+        client_id: &'a str,
+        secret: &'a str,
+    }
+    let body = Credentials { client_id, secret };
+    let url = transport.url(path, &[])?;
+    let answer = transport
+        .send(endpoint, || transport.http().post(url.clone()).json(&body), Resend::Allowed, MAX_TOKEN_ANSWER_BYTES)
+        .await?;
+    if refused_on.contains(&answer.status) {
+        return Err(refused);
+    }
+    if !answer.status.is_success() {
+        return Err(status_error(answer.status, &answer.headers, &answer.body));
+    }
+    serde_json::from_slice(&answer.body).map_err(ApiError::decode)
+}
+
+/// A token's lifetime from its answer's `expires_in` (seconds): `fallback` when it is missing,
+/// not finite or not positive, at most 30 days.
+pub(crate) fn lifetime(expires_in: Option<f64>, fallback: Duration) -> Duration {
+    expires_in
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(fallback, |s| Duration::from_secs_f64(s.min(30.0 * 86_400.0)))
 }
