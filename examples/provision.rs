@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use frontegg_auth::api::{FronteggClient, NewAccessToken, NewPermission, NewRole, NewTenant, NewUser, TokenOwner};
 use frontegg_auth::testing::Emulator;
-use frontegg_auth::{Authenticator, ConfigBuilder};
+use frontegg_auth::{Authenticator, Config, ConfigBuilder};
 
 #[allow(dead_code)] // the app's own `main` and helpers are not all used here
 #[path = "axum_app.rs"]
@@ -48,26 +48,62 @@ async fn provision() -> Result<(), Box<dyn std::error::Error>> {
     };
     let config = builder.access_token_ttl(LOOKUP_TTL).build()?;
     let client = FronteggClient::new(&config)?;
+    // What was made is removed whatever happens, so a failed run leaves nothing behind.
+    let mut made = Made::default();
+    let outcome = run(&client, &config, emulator.as_ref(), &mut made).await;
+    let cleaned = made.remove(&client).await;
+    outcome.and(cleaned)
+}
+
+/// What the run made, to remove at the end.
+#[derive(Default)]
+struct Made {
+    tenant_id: Option<String>,
+    user_id: Option<String>,
+    token_id: Option<String>,
+}
+
+impl Made {
+    async fn remove(self, client: &FronteggClient) -> Result<(), Box<dyn std::error::Error>> {
+        if let (Some(tenant_id), Some(token_id)) = (&self.tenant_id, &self.token_id) {
+            client.access_tokens().delete(TokenOwner::Tenant(tenant_id), token_id).await?;
+        }
+        if let Some(user_id) = &self.user_id {
+            client.users().delete(user_id).await?;
+        }
+        if let Some(tenant_id) = &self.tenant_id {
+            client.tenants().delete(tenant_id).await?;
+            println!("deleted the user and the tenant");
+        }
+        Ok(())
+    }
+}
+
+async fn run(
+    client: &FronteggClient,
+    config: &Config,
+    emulator: Option<&Emulator>,
+    made: &mut Made,
+) -> Result<(), Box<dyn std::error::Error>> {
     let run = format!("{:08x}", std::process::id() ^ (std::time::UNIX_EPOCH.elapsed()?.subsec_nanos()));
 
     // The role the user and the token get: `reports.read`, what the app's `/reports` requires.
     let permissions = client.permissions().list().await?;
     let permission = match permissions.into_iter().find(|p| p.key == "reports.read") {
         Some(p) => p,
-        None => client.permissions().create(vec![NewPermission::new("reports.read", "Read reports")]).await?.remove(0),
+        None => first(client.permissions().create(vec![NewPermission::new("reports.read", "Read reports")]).await?)?,
     };
     let roles = client.roles().list(None).await?;
     let role = match roles.into_iter().find(|r| r.key == "example.reports-reader") {
         Some(r) => r,
-        None => {
-            client.roles().create(vec![NewRole::new("example.reports-reader", "Reports reader", 1)]).await?.remove(0)
-        }
+        None => first(client.roles().create(vec![NewRole::new("example.reports-reader", "Reports reader", 1)]).await?)?,
     };
     client.roles().set_permissions(&role.id, &[&permission.id]).await?;
     println!("role {} holds reports.read", role.key);
 
     let tenant_id = format!("example-provision-{run}");
     let tenant = client.tenants().create(NewTenant::new("Example Provisioned Co").tenant_id(&tenant_id)).await?;
+    made.tenant_id = Some(tenant.tenant_id.clone());
     println!("created tenant {}", tenant.tenant_id);
 
     let domain = std::env::var("PROVISION_EMAIL_DOMAIN").unwrap_or_else(|_| "example.com".to_owned());
@@ -75,17 +111,19 @@ async fn provision() -> Result<(), Box<dyn std::error::Error>> {
         .users()
         .create(NewUser::new(&tenant_id, format!("example+provision-{run}@{domain}")).name("Ada").role_ids([&role.id]))
         .await?;
+    made.user_id = Some(user.id.clone());
     println!("created user {} ({}) with role {}", user.email.as_deref().unwrap_or("?"), user.id, role.key);
 
     let owner = TokenOwner::Tenant(&tenant_id);
     let token =
-        client.access_tokens().create(owner, &NewAccessToken::new("provision example").role_ids([&role.id])).await?;
-    println!("created tenant access token {}", token.token.id);
+        client.access_tokens().create(owner, NewAccessToken::new("provision example").role_ids([&role.id])).await?;
+    made.token_id = Some(token.id().to_owned());
+    println!("created tenant access token {}", token.id());
 
     // The axum example app, in this process, on a free port.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let app = tokio::spawn(axum_app::serve(Authenticator::new(config.clone())?, listener));
+    let app = AbortOnDrop(tokio::spawn(axum_app::serve(Authenticator::new(config.clone())?, listener)));
     let http = reqwest::Client::new();
     let reports = || http.get(format!("{base}/reports")).header("x-api-key", token.secret.expose()).send();
     let status = reports().await?.status();
@@ -95,7 +133,7 @@ async fn provision() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Sessions: offline, the emulator opens two as two sign-ins would.
-    if let Some(emulator) = &emulator {
+    if let Some(emulator) = emulator {
         emulator.add_user_session(&user.id, &tenant_id);
         emulator.add_user_session(&user.id, &tenant_id);
     }
@@ -108,7 +146,8 @@ async fn provision() -> Result<(), Box<dyn std::error::Error>> {
         return Err("sessions are left after revoking them all".into());
     }
 
-    client.access_tokens().delete(owner, &token.token.id).await?;
+    client.access_tokens().delete(owner, token.id()).await?;
+    made.token_id = None;
     let deleted = Instant::now();
     loop {
         let status = reports().await?.status();
@@ -121,10 +160,20 @@ async fn provision() -> Result<(), Box<dyn std::error::Error>> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-
-    client.users().delete(&user.id).await?;
-    client.tenants().delete(&tenant_id).await?;
-    println!("deleted the user and the tenant");
-    app.abort();
+    drop(app);
     Ok(())
+}
+
+/// The one item a create of one answers.
+fn first<T>(created: Vec<T>) -> Result<T, Box<dyn std::error::Error>> {
+    created.into_iter().next().ok_or_else(|| "Frontegg's answer to a create holds nothing".into())
+}
+
+/// Stops the app however the run ends.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<(), std::io::Error>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -26,7 +26,7 @@ async fn provisioned_access_token_works_until_deleted<App: AppUnderTest>() {
     let user = client.users().create(NewUser::new("acme", "ada@example.com").role_ids([&role.id])).await.unwrap();
     assert_eq!(user.tenants[0].roles[0].key, "reader");
     let owner = TokenOwner::Tenant("acme");
-    let token = client.access_tokens().create(owner, &NewAccessToken::new("e2e").role_ids([&role.id])).await.unwrap();
+    let token = client.access_tokens().create(owner, NewAccessToken::new("e2e").role_ids([&role.id])).await.unwrap();
 
     let (base, _app) = App::start(Authenticator::new(config).unwrap()).await;
     let http = reqwest::Client::new();
@@ -35,7 +35,7 @@ async fn provisioned_access_token_works_until_deleted<App: AppUnderTest>() {
     };
     assert_eq!(reports().await.status(), 200);
     // The rights come from the lookup, not from the token: without the role, a 403.
-    let bare = client.access_tokens().create(owner, &NewAccessToken::new("no role")).await.unwrap();
+    let bare = client.access_tokens().create(owner, NewAccessToken::new("no role")).await.unwrap();
     let status =
         http.get(format!("{base}/reports")).header("x-api-key", bare.secret.expose()).send().await.unwrap().status();
     assert_eq!(status, 403);

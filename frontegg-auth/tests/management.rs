@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use frontegg_auth::api::{
     AccessTokenSecret, ApiError, ClientSecret, ExchangeVersion, FronteggClient, GroupsQuery, InvitedUser, Membership,
     NewAccessToken, NewApiToken, NewGroup, NewInvitation, NewPermission, NewRole, NewTenant, NewUser, OneTimeToken,
-    SecretLink, Tenant, TenantUpdate, TenantsQuery, TokenExchange, TokenOwner, User, UserUpdate, UsersQuery,
+    SecretLink, SortOrder, Tenant, TenantUpdate, TenantsQuery, TokenExchange, TokenOwner, User, UserSort, UserUpdate,
+    UsersQuery,
 };
 use frontegg_auth::testing::{Behaviour, Emulator, Endpoint, IdsParameter, MetadataReading, OffsetReading, Surface};
 use frontegg_auth::{AuthError, Authenticator, Credential, CredentialKind, TokenType};
@@ -127,14 +128,26 @@ async fn set_roles_reports_which_changes_failed() {
     client.tenants().create(NewTenant::new("Acme").tenant_id("acme")).await.unwrap();
     let admin = client.roles().create(vec![NewRole::new("admin", "Admin", 0)]).await.unwrap().remove(0);
     let ada = client.users().create(NewUser::new("acme", "ada@example.com").role_ids([reader.as_str()])).await.unwrap();
-    // The assignment fails (a 5xx, not retried: a POST), the unassignment is made.
+    // The assignment fails (a 5xx, not retried: a POST): nothing is unassigned, so the user is
+    // never left without roles.
     emulator.fail_role_changes(1);
     let error = client.users().set_roles(&ada.id, "acme", &[&admin.id]).await.unwrap_err();
     let ApiError::RolesPartlySet { applied, failed, cause } = &error else { panic!("{error:?}") };
-    assert_eq!((&applied.assigned, &applied.unassigned), (&vec![], &vec![reader.clone()]));
-    assert_eq!((&failed.assigned, &failed.unassigned), (&vec![admin.id.clone()], &vec![]));
+    assert!(applied.is_empty(), "{applied:?}");
+    assert_eq!((&failed.assigned, &failed.unassigned), (&vec![admin.id.clone()], &vec![reader.clone()]));
     assert_eq!(cause.status(), Some(http::StatusCode::INTERNAL_SERVER_ERROR));
     assert!(error.is_transient());
+    let kept = client.users().get_in_tenant(&ada.id, "acme").await.unwrap().unwrap();
+    assert_eq!(kept.roles.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [reader.as_str()]);
+    // The assignment made, the unassignment fails (a DELETE: retried, so it fails every time):
+    // the report says which.
+    emulator.fail_role_changes_after(1, 10);
+    let error = client.users().set_roles(&ada.id, "acme", &[&admin.id]).await.unwrap_err();
+    let ApiError::RolesPartlySet { applied, failed, .. } = &error else { panic!("{error:?}") };
+    assert_eq!((&applied.assigned, &applied.unassigned), (&vec![admin.id.clone()], &vec![]));
+    assert_eq!((&failed.assigned, &failed.unassigned), (&vec![], &vec![reader.clone()]));
+    // A role id that is not one: refused before any call.
+    assert_eq!(client.users().set_roles(&ada.id, "acme", &[""]).await.unwrap_err(), ApiError::InvalidId);
 }
 
 #[tokio::test]
@@ -153,6 +166,17 @@ async fn users_stream_across_three_pages_and_filter_by_id_under_either_parameter
 
     let page = client.users().list_page(&UsersQuery::default().limit(2).page(2)).await.unwrap();
     assert_eq!((page.items.len(), page.total_pages, page.total_items), (1, Some(3), Some(5)));
+    let by_email = client.users().list_page(&UsersQuery::default().email("u3@example.com")).await.unwrap();
+    assert_eq!(by_email.items.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), [ids[3].clone()]);
+    let sorted: Vec<User> = client
+        .users()
+        .stream(UsersQuery::default().sort(UserSort::Email, SortOrder::Desc).limit(3))
+        .try_collect()
+        .await
+        .unwrap();
+    let mut reversed = ids.clone();
+    reversed.reverse();
+    assert_eq!(sorted.iter().map(|u| u.id.clone()).collect::<Vec<_>>(), reversed);
 
     for reading in [IdsParameter::Ids, IdsParameter::UnderscoreIds] {
         emulator.set_user_ids_parameter(reading);
@@ -186,6 +210,9 @@ async fn every_tenants_call_round_trips_whatever_form_metadata_takes() {
         assert_eq!(tenants.get("nobody").await.unwrap(), None, "an empty array is no tenant");
         let all: Vec<Tenant> = tenants.list().await.unwrap();
         assert_eq!(all.len(), 2);
+        let page = tenants.list_page(&TenantsQuery::default().filter("acm").limit(1)).await.unwrap();
+        assert_eq!(page.items.iter().map(|t| t.tenant_id.as_str()).collect::<Vec<_>>(), ["acme"]);
+        assert_eq!((page.total_items, page.total_pages), (Some(1), Some(1)));
 
         let renamed = tenants.update("acme", &TenantUpdate::new().name("Acme Corp")).await.unwrap();
         assert_eq!(renamed.name.as_deref(), Some("Acme Corp"));
@@ -234,7 +261,7 @@ async fn access_tokens_verify_through_our_authentication_until_deleted() {
     let tenant = TokenOwner::Tenant("acme");
     let created = client
         .access_tokens()
-        .create(tenant, &NewAccessToken::new("exporter").role_ids([reader.as_str()]))
+        .create(tenant, NewAccessToken::new("exporter").role_ids([reader.as_str()]))
         .await
         .unwrap();
     assert!(!format!("{created:?}").contains(created.secret.expose()), "the value stays out of Debug");
@@ -246,7 +273,7 @@ async fn access_tokens_verify_through_our_authentication_until_deleted() {
 
     let user = TokenOwner::User { tenant_id: "acme", user_id: &ada.id };
     let personal =
-        client.access_tokens().create(user, &NewAccessToken::new("laptop").expires_in_minutes(60)).await.unwrap();
+        client.access_tokens().create(user, NewAccessToken::new("laptop").expires_in_minutes(60)).await.unwrap();
     let identity = auth.authenticate(&Credential::new(CredentialKind::ApiKey, personal.secret.expose())).await.unwrap();
     assert_eq!(identity.user_id(), Some(ada.id.as_str()));
     assert!(identity.has_permission("reports.read"));
@@ -277,7 +304,7 @@ async fn api_tokens_are_exchanged_once_for_concurrent_callers_in_both_versions()
     let tenant = TokenOwner::Tenant("acme");
     let created = client
         .api_tokens()
-        .create(tenant, &NewApiToken::new("sync").role_ids([reader.as_str()]).metadata(object(json!({"env": "test"}))))
+        .create(tenant, NewApiToken::new("sync").role_ids([reader.as_str()]).metadata(object(json!({"env": "test"}))))
         .await
         .unwrap();
     assert_eq!(created.token.metadata["env"], "test");
@@ -299,6 +326,7 @@ async fn api_tokens_are_exchanged_once_for_concurrent_callers_in_both_versions()
         for task in tasks {
             tokens.push(task.await.unwrap().unwrap());
         }
+        emulator.set_behaviour(Surface::Gateway, Behaviour::Normal);
         assert!(tokens.windows(2).all(|w| w[0] == w[1]));
         assert_eq!(emulator.calls(Endpoint::TokenExchange), 1, "{version:?}: one exchange for 20 callers");
         exchange.token().await.unwrap();
@@ -312,7 +340,7 @@ async fn api_tokens_are_exchanged_once_for_concurrent_callers_in_both_versions()
     }
 
     let user = TokenOwner::User { tenant_id: "acme", user_id: &ada.id };
-    let personal = client.api_tokens().create(user, &NewApiToken::new("cli")).await.unwrap();
+    let personal = client.api_tokens().create(user, NewApiToken::new("cli")).await.unwrap();
     assert_eq!(client.api_tokens().list(user).await.unwrap().len(), 1);
     let jwt =
         TokenExchange::new(&config, &personal.token.client_id, personal.secret.clone()).unwrap().token().await.unwrap();
@@ -330,21 +358,34 @@ async fn api_tokens_are_exchanged_once_for_concurrent_callers_in_both_versions()
 }
 
 #[tokio::test]
-async fn an_exchanged_jwt_is_renewed_shortly_before_it_expires() {
+async fn an_exchanged_jwt_is_renewed_shortly_before_it_expires_and_outlives_an_outage() {
     let (emulator, _auth, client, _) = setup().await;
     client.tenants().create(NewTenant::new("Acme").tenant_id("acme")).await.unwrap();
     emulator.set_api_token_lifetime(Duration::from_secs(2));
-    let created = client.api_tokens().create(TokenOwner::Tenant("acme"), &NewApiToken::new("sync")).await.unwrap();
-    let exchange =
-        TokenExchange::new(&emulator.config().build().unwrap(), &created.token.client_id, created.secret).unwrap();
+    let created = client.api_tokens().create(TokenOwner::Tenant("acme"), NewApiToken::new("sync")).await.unwrap();
+    let config = emulator.config().api_retries(0).build().unwrap();
+    let exchange = TokenExchange::new(&config, created.client_id(), created.secret.clone()).unwrap();
     emulator.reset_calls();
+    let started = Instant::now();
     let first = exchange.token().await.unwrap();
+    // Kept until 90 % of its 2 s lifetime...
+    tokio::time::sleep(Duration::from_millis(1500).saturating_sub(started.elapsed())).await;
     assert_eq!(exchange.token().await.unwrap(), first);
-    // Renewed at 90 % of the 2 s lifetime.
-    tokio::time::sleep(Duration::from_millis(1900)).await;
+    assert_eq!(emulator.calls(Endpoint::TokenExchange), 1);
+    // ...then renewed.
+    tokio::time::sleep(Duration::from_millis(1850).saturating_sub(started.elapsed())).await;
     let second = exchange.token().await.unwrap();
     assert_ne!(second, first);
     assert_eq!(emulator.calls(Endpoint::TokenExchange), 2);
+
+    // An outage at the next renewal: the JWT held is given while it lasts, a failure after.
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Unavailable);
+    tokio::time::sleep(Duration::from_millis(3700).saturating_sub(started.elapsed())).await;
+    assert_eq!(exchange.token().await.unwrap(), second, "still valid: given despite the failed renewal");
+    assert_eq!(exchange.token().await.unwrap(), second);
+    assert_eq!(emulator.calls(Endpoint::TokenExchange), 3, "one attempt, then the 1 s backoff");
+    tokio::time::sleep(Duration::from_millis(4100).saturating_sub(started.elapsed())).await;
+    assert!(exchange.token().await.unwrap_err().is_transient(), "expired: the failure shows");
 }
 
 #[tokio::test]
@@ -377,7 +418,7 @@ async fn invitations_and_groups_round_trip() {
 
     let invitation = client
         .invitations()
-        .create(&NewInvitation::new("acme").expires_in_minutes(60).role_ids([reader.as_str()]))
+        .create(NewInvitation::new("acme").expires_in_minutes(60).role_ids([reader.as_str()]))
         .await
         .unwrap();
     assert_eq!((invitation.tenant_id.as_str(), invitation.role_ids.clone()), ("acme", vec![reader.clone()]));
@@ -389,7 +430,7 @@ async fn invitations_and_groups_round_trip() {
     let groups = client.groups();
     let mut ids = Vec::new();
     for name in ["Finance", "Ops", "Sales"] {
-        let group = groups.create("acme", &NewGroup::new(name).metadata(object(json!({"cost": name})))).await.unwrap();
+        let group = groups.create("acme", NewGroup::new(name).metadata(object(json!({"cost": name})))).await.unwrap();
         assert_eq!(group.metadata["cost"], name);
         ids.push(group.id);
     }
@@ -461,10 +502,10 @@ async fn malformed_ids_are_refused_before_any_call() {
         invalid(client.tenants().delete(id).await);
         invalid(client.tenants().merge_metadata(id, Default::default()).await.map(|_| ()));
         invalid(client.tenants().delete_metadata("t", id).await.map(|_| ()));
-        invalid(client.access_tokens().create(owner(id), &NewAccessToken::new("x")).await.map(|_| ()));
+        invalid(client.access_tokens().create(owner(id), NewAccessToken::new("x")).await.map(|_| ()));
         invalid(client.access_tokens().list(TokenOwner::User { tenant_id: "t", user_id: id }).await.map(|_| ()));
         invalid(client.access_tokens().delete(owner("t"), id).await);
-        invalid(client.api_tokens().create(owner(id), &NewApiToken::new("x")).await.map(|_| ()));
+        invalid(client.api_tokens().create(owner(id), NewApiToken::new("x")).await.map(|_| ()));
         invalid(client.api_tokens().list(owner(id)).await.map(|_| ()));
         invalid(client.api_tokens().delete(owner("t"), id).await);
         invalid(client.sessions().list(id, None).await.map(|_| ()));
@@ -472,10 +513,37 @@ async fn malformed_ids_are_refused_before_any_call() {
         invalid(client.sessions().revoke("u", None, id).await);
         invalid(client.sessions().revoke_all(id, None).await);
         invalid(client.invitations().delete(id).await);
-        invalid(client.groups().create(id, &NewGroup::new("g")).await.map(|_| ()));
+        invalid(client.groups().create(id, NewGroup::new("g")).await.map(|_| ()));
         invalid(client.groups().list_page(id, &GroupsQuery::default()).await.map(|_| ()));
         invalid(client.groups().delete("t", id).await);
     }
+    for id in ["", "..", "a\nb"] {
+        let invalid = |r: Result<(), ApiError>| assert_eq!(r.unwrap_err(), ApiError::InvalidId, "{id:?}");
+        // Ids in headers and bodies follow the same rule.
+        invalid(client.users().set_roles("u", id, &["r"]).await.map(|_| ()));
+        invalid(client.users().add_to_tenant("u", id, true).await.map(|_| ()));
+        invalid(client.users().set_active_tenant("u", id).await.map(|_| ()));
+        invalid(client.users().create(NewUser::new(id, "a@example.com")).await.map(|_| ()));
+        invalid(client.tenants().create(NewTenant::new("T").tenant_id(id)).await.map(|_| ()));
+        invalid(client.invitations().create(NewInvitation::new(id)).await.map(|_| ()));
+        invalid(client.access_tokens().list(owner(id)).await.map(|_| ()));
+        invalid(client.api_tokens().list(TokenOwner::User { tenant_id: "t", user_id: id }).await.map(|_| ()));
+        invalid(client.users().list_page(&UsersQuery::default().ids(["a", id])).await.map(|_| ()));
+    }
+    // A comma would split an id of the list; spaces around a header id would be dropped by HTTP.
+    let invalid_id = |r: Result<(), ApiError>| assert_eq!(r.unwrap_err(), ApiError::InvalidId);
+    invalid_id(client.users().list_page(&UsersQuery::default().ids(["a,b"])).await.map(|_| ()));
+    invalid_id(client.sessions().list(" u", None).await.map(|_| ()));
+    invalid_id(client.groups().list_page("acme ", &GroupsQuery::default()).await.map(|_| ()));
+    // Requests that cannot be meant.
+    let invalid_request = |r: Result<(), ApiError>| assert!(matches!(r, Err(ApiError::InvalidRequest(_))), "{r:?}");
+    invalid_request(client.users().update("u", &UserUpdate::new()).await.map(|_| ()));
+    invalid_request(client.tenants().update("t", &TenantUpdate::new()).await.map(|_| ()));
+    let many: Vec<String> = (0..101).map(|i| format!("u{i}")).collect();
+    invalid_request(client.users().list_page(&UsersQuery::default().ids(many)).await.map(|_| ()));
+    let user = TokenOwner::User { tenant_id: "t", user_id: "u" };
+    invalid_request(client.access_tokens().create(user, NewAccessToken::new("x").role_ids(["r"])).await.map(|_| ()));
+    invalid_request(client.api_tokens().create(user, NewApiToken::new("x").permission_ids(["p"])).await.map(|_| ()));
     // Fine in a path (one encoded segment), never in a header.
     for id in ["é", "a\u{80}"] {
         assert_eq!(client.groups().list_page(id, &GroupsQuery::default()).await.unwrap_err(), ApiError::InvalidId);
@@ -505,6 +573,37 @@ async fn answers_of_the_wrong_shape_are_errors() {
     decode(client.groups().list_page("acme", &GroupsQuery::default()).await.unwrap_err());
     let failed: Result<Vec<User>, _> = client.users().stream(UsersQuery::default()).try_collect().await;
     decode(failed.unwrap_err());
+
+    // JSON, but not of the shape asked for: an empty object, an error body with a 200.
+    for body in ["{}", r#"{"errors":["Something went wrong"]}"#, "null", "[1]"] {
+        emulator.set_behaviour(Surface::Gateway, Behaviour::Json(body.to_owned()));
+        decode(client.tenants().list().await.unwrap_err());
+        decode(client.users().list_page(&UsersQuery::default()).await.unwrap_err());
+        decode(client.access_tokens().list(TokenOwner::Tenant("acme")).await.unwrap_err());
+        decode(client.api_tokens().list(TokenOwner::Tenant("acme")).await.unwrap_err());
+        decode(client.sessions().list("u", None).await.unwrap_err());
+        decode(client.invitations().list().await.unwrap_err());
+        decode(client.groups().list_page("acme", &GroupsQuery::default()).await.unwrap_err());
+        decode(client.users().assign_roles("u", "acme", &["r"]).await.unwrap_err());
+        decode(client.tenants().create(NewTenant::new("X")).await.unwrap_err());
+    }
+    // A tenant answered as an object (the other reading of tenants' gets), or as none.
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Json(r#"{"tenantId":"acme","name":"Acme"}"#.to_owned()));
+    assert_eq!(client.tenants().get("acme").await.unwrap().unwrap().tenant_id, "acme");
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Json("[]".to_owned()));
+    assert_eq!(client.tenants().get("acme").await.unwrap(), None);
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Json(r#"[{"name":"no id"}]"#.to_owned()));
+    decode(client.tenants().get("acme").await.unwrap_err());
+    // The decode error names where, never what: an answer may hold a secret.
+    emulator.set_behaviour(Surface::Gateway, Behaviour::Json(r#"{"secret": 5, "id": "t"}"#.to_owned()));
+    let error = client.access_tokens().create(TokenOwner::Tenant("acme"), NewAccessToken::new("x")).await.unwrap_err();
+    emulator
+        .set_behaviour(Surface::Gateway, Behaviour::Json(r#"{"id":"t","secret":{"leak":"s3cr3t-value"}}"#.to_owned()));
+    let leaky = client.access_tokens().create(TokenOwner::Tenant("acme"), NewAccessToken::new("x")).await.unwrap_err();
+    for e in [error, leaky] {
+        let text = format!("{e:?} {e} {}", std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default());
+        assert!(!text.contains("s3cr3t-value") && !text.contains("leak"), "{text}");
+    }
 }
 
 #[test]

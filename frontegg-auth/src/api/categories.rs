@@ -11,6 +11,17 @@ const BASE: &str = "/identity/resources/permissions/v1/categories";
 
 /// Permission categories: `{gateway}/identity/resources/permissions/v1/categories`. From
 /// [`FronteggClient::categories`](super::FronteggClient::categories).
+///
+/// ```no_run
+/// use frontegg_auth::Config;
+/// use frontegg_auth::api::{FronteggClient, NewCategory};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = FronteggClient::new(&Config::from_env()?)?;
+/// let category = client.categories().create(NewCategory::new("Reports")).await?;
+/// client.categories().delete(&category.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Categories<'a> {
     gateway: &'a Gateway,

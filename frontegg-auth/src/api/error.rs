@@ -48,6 +48,16 @@ pub enum ApiError {
     /// The answer was not what the API documents.
     #[error("Frontegg's answer could not be read")]
     Decode(#[source] DecodeError),
+    /// A request this client will not send, and why: an update that changes nothing, roles for
+    /// a user's token (which has the user's), more ids than a URL carries.
+    #[error("the request cannot be sent: {0}")]
+    InvalidRequest(&'static str),
+    /// A paged list has more pages than the stream's cap: the items read so far are not all.
+    #[error("the list has more than {pages} pages; the stream stopped there")]
+    PageCapReached {
+        /// The cap, in pages.
+        pages: u32,
+    },
     /// Frontegg refused to exchange an API token's client id and secret (HTTP 400 or 401): a
     /// wrong secret, or a token deleted or expired.
     #[error("Frontegg refused the API token's client id and secret")]
@@ -100,7 +110,7 @@ impl ApiError {
         match self {
             ApiError::RolesPartlySet { cause, .. } => cause.is_transient(),
             ApiError::Transport(_) | ApiError::RateLimited { .. } => true,
-            ApiError::Status { status, .. } => status.is_server_error(),
+            ApiError::Status { status, .. } => status.is_server_error() || *status == StatusCode::REQUEST_TIMEOUT,
             _ => false,
         }
     }
@@ -127,7 +137,7 @@ impl ApiError {
     }
 
     pub(crate) fn decode(source: serde_json::Error) -> ApiError {
-        ApiError::Decode(DecodeError(Arc::new(source)))
+        ApiError::Decode(DecodeError::of(&source))
     }
 }
 
@@ -201,15 +211,35 @@ impl PartialEq for TransportError {
 
 impl Eq for TransportError {}
 
-/// An answer that is not the documented JSON; the source is the JSON parser's error. Two decode
-/// errors are equal when they have the same category of JSON error.
+/// An answer that is not the documented JSON: where the parser stopped and what kind of error
+/// it was. The parser's own message is not kept: it may quote a value of the answer, and some
+/// answers hold secrets. Two decode errors are equal when they are of the same kind.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("the JSON does not have the documented shape")]
-pub struct DecodeError(#[source] Arc<serde_json::Error>);
+#[error("the JSON does not have the documented shape ({kind} error at line {line}, column {column})")]
+pub struct DecodeError {
+    kind: &'static str,
+    category: serde_json::error::Category,
+    line: usize,
+    column: usize,
+}
+
+impl DecodeError {
+    fn of(error: &serde_json::Error) -> DecodeError {
+        use serde_json::error::Category;
+        let category = error.classify();
+        let kind = match category {
+            Category::Io => "read",
+            Category::Syntax => "syntax",
+            Category::Data => "shape",
+            Category::Eof => "truncation",
+        };
+        DecodeError { kind, category, line: error.line(), column: error.column() }
+    }
+}
 
 impl PartialEq for DecodeError {
     fn eq(&self, other: &Self) -> bool {
-        self.0.classify() == other.0.classify()
+        self.category == other.category
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
 use super::models::{AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, page_pairs, page_request};
-use super::paging::{self, DEFAULT_PAGE_CAP, MAX_LIMIT, Page};
+use super::paging::{self, DEFAULT_PAGE_CAP, Page, stream_limit};
 use crate::telemetry::ApiClient;
 
 /// A group of users in a tenant.
@@ -152,7 +152,7 @@ impl GroupsQuery {
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = FronteggClient::new(&Config::from_env()?)?;
-/// let group = client.groups().create("acme", &NewGroup::new("Finance")).await?;
+/// let group = client.groups().create("acme", NewGroup::new("Finance")).await?;
 /// let all: Vec<_> = client.groups().stream("acme", GroupsQuery::default()).try_collect().await?;
 /// assert!(all.iter().any(|g| g.id == group.id));
 /// client.groups().delete("acme", &group.id).await?;
@@ -173,9 +173,9 @@ impl<'a> Groups<'a> {
     }
 
     /// Creates a group in a tenant.
-    pub async fn create(&self, tenant_id: &str, group: &NewGroup) -> Result<Group, ApiError> {
+    pub async fn create(&self, tenant_id: &str, group: NewGroup) -> Result<Group, ApiError> {
         let request = self.request(Method::POST, tenant_id, "/identity/resources/groups/v1", &[])?;
-        self.gateway.json(request.json(group)?).await
+        self.gateway.json(request.json(&group)?).await
     }
 
     /// One page of the tenant's groups (`GET /groups/v2`).
@@ -188,7 +188,7 @@ impl<'a> Groups<'a> {
     /// stops on `totalPages`, an empty page or 10 000 pages).
     pub fn stream(&self, tenant_id: &'a str, query: GroupsQuery) -> impl Stream<Item = Result<Group, ApiError>> + 'a {
         let groups = *self;
-        let query = GroupsQuery { limit: Some(query.limit.unwrap_or(MAX_LIMIT)), ..query };
+        let query = GroupsQuery { limit: Some(stream_limit(query.limit)), ..query };
         paging::items(DEFAULT_PAGE_CAP, move |page| {
             let request = groups
                 .request(Method::GET, tenant_id, "/identity/resources/groups/v2", &[])

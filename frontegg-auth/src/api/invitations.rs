@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
 use super::models::nullable;
+use super::transport::check_id;
 use crate::secret::OneTimeToken;
 use crate::telemetry::ApiClient;
 
@@ -75,7 +76,7 @@ impl NewInvitation {
         self
     }
 
-    /// Expires after this many minutes.
+    /// Expires after this many minutes (0 counts as 1).
     pub fn expires_in_minutes(mut self, minutes: u64) -> Self {
         self.expires_in_minutes = Some(minutes.max(1));
         self
@@ -103,7 +104,7 @@ impl NewInvitation {
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = FronteggClient::new(&Config::from_env()?)?;
-/// let invitation = client.invitations().create(&NewInvitation::new("acme")).await?;
+/// let invitation = client.invitations().create(NewInvitation::new("acme")).await?;
 /// // `invitation.token` is a secret: hand it to the person invited, never to a log.
 /// client.invitations().delete(&invitation.id).await?;
 /// # Ok(()) }
@@ -123,8 +124,12 @@ impl<'a> Invitations<'a> {
     }
 
     /// Creates an invitation.
-    pub async fn create(&self, invitation: &NewInvitation) -> Result<Invitation, ApiError> {
-        self.gateway.json(self.request(Method::POST, &[])?.json(invitation)?).await
+    pub async fn create(&self, invitation: NewInvitation) -> Result<Invitation, ApiError> {
+        check_id(&invitation.tenant_id)?;
+        if let Some(user_id) = &invitation.user_id {
+            check_id(user_id)?;
+        }
+        self.gateway.json(self.request(Method::POST, &[])?.json(&invitation)?).await
     }
 
     /// Every invitation, of every tenant.

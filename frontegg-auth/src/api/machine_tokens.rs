@@ -90,6 +90,13 @@ pub struct CreatedAccessToken {
     pub secret: AccessTokenSecret,
 }
 
+impl CreatedAccessToken {
+    /// The token's id.
+    pub fn id(&self) -> &str {
+        &self.token.id
+    }
+}
+
 /// An access token to create.
 ///
 /// ```
@@ -113,7 +120,7 @@ impl NewAccessToken {
         NewAccessToken { description: description.into(), expires_in_minutes: None, role_ids: Vec::new() }
     }
 
-    /// Expires after this many minutes (at least 1).
+    /// Expires after this many minutes (0 counts as 1).
     pub fn expires_in_minutes(mut self, minutes: u64) -> Self {
         self.expires_in_minutes = Some(minutes.max(1));
         self
@@ -136,9 +143,9 @@ impl NewAccessToken {
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = FronteggClient::new(&Config::from_env()?)?;
 /// let owner = TokenOwner::Tenant("acme");
-/// let created = client.access_tokens().create(owner, &NewAccessToken::new("exporter")).await?;
+/// let created = client.access_tokens().create(owner, NewAccessToken::new("exporter")).await?;
 /// // `created.secret` goes, once, to whoever will send it as `x-api-key`.
-/// client.access_tokens().delete(owner, &created.token.id).await?;
+/// client.access_tokens().delete(owner, created.id()).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -155,9 +162,13 @@ impl<'a> AccessTokens<'a> {
         owner.request(self.gateway, ApiClient::AccessTokens, method, "access-tokens/v1", id)
     }
 
-    /// Creates a token; its value comes back this once.
-    pub async fn create(&self, owner: TokenOwner<'_>, token: &NewAccessToken) -> Result<CreatedAccessToken, ApiError> {
-        self.gateway.json(self.request(Method::POST, owner, None)?.json(token)?).await
+    /// Creates a token; its value comes back this once. Roles are for a tenant's token: a user's
+    /// has the user's rights ([`ApiError::InvalidRequest`] otherwise).
+    pub async fn create(&self, owner: TokenOwner<'_>, token: NewAccessToken) -> Result<CreatedAccessToken, ApiError> {
+        if matches!(owner, TokenOwner::User { .. }) && !token.role_ids.is_empty() {
+            return Err(ApiError::InvalidRequest("a user's access token has the user's roles: set none"));
+        }
+        self.gateway.json(self.request(Method::POST, owner, None)?.json(&token)?).await
     }
 
     /// The owner's tokens (without their values).
@@ -165,7 +176,7 @@ impl<'a> AccessTokens<'a> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Answer {
-            #[serde(default, deserialize_with = "nullable")]
+            // Required: a `{}` is no empty list.
             access_tokens: Vec<AccessToken>,
         }
         let answer: Answer = self.gateway.json(self.request(Method::GET, owner, None)?).await?;
@@ -220,6 +231,13 @@ pub struct CreatedApiToken {
     pub secret: ClientSecret,
 }
 
+impl CreatedApiToken {
+    /// The token's client id.
+    pub fn client_id(&self) -> &str {
+        &self.token.client_id
+    }
+}
+
 /// An API token to create.
 ///
 /// ```
@@ -272,7 +290,7 @@ impl NewApiToken {
         self
     }
 
-    /// Expires after this many minutes (at least 1).
+    /// Expires after this many minutes (0 counts as 1).
     pub fn expires_in_minutes(mut self, minutes: u64) -> Self {
         self.expires_in_minutes = Some(minutes.max(1));
         self
@@ -290,8 +308,8 @@ impl NewApiToken {
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = Config::from_env()?;
 /// let client = FronteggClient::new(&config)?;
-/// let created = client.api_tokens().create(TokenOwner::Tenant("acme"), &NewApiToken::new("sync")).await?;
-/// let exchange = TokenExchange::new(&config, &created.token.client_id, created.secret)?;
+/// let created = client.api_tokens().create(TokenOwner::Tenant("acme"), NewApiToken::new("sync")).await?;
+/// let exchange = TokenExchange::new(&config, created.client_id(), created.secret.clone())?;
 /// let jwt = exchange.token().await?; // a bearer token for another Frontegg-protected service
 /// # let _ = jwt;
 /// # Ok(()) }
@@ -316,11 +334,17 @@ impl<'a> ApiTokens<'a> {
         owner.request(self.gateway, ApiClient::ApiTokens, method, &format!("api-tokens/{version}"), id)
     }
 
-    /// Creates a token; its secret comes back this once.
-    pub async fn create(&self, owner: TokenOwner<'_>, token: &NewApiToken) -> Result<CreatedApiToken, ApiError> {
+    /// Creates a token; its secret comes back this once. Roles and permissions are for a
+    /// tenant's token: a user's has the user's rights ([`ApiError::InvalidRequest`] otherwise).
+    pub async fn create(&self, owner: TokenOwner<'_>, token: NewApiToken) -> Result<CreatedApiToken, ApiError> {
+        if matches!(owner, TokenOwner::User { .. }) && !(token.role_ids.is_empty() && token.permission_ids.is_empty()) {
+            return Err(ApiError::InvalidRequest(
+                "a user's API token has the user's rights: set no roles or permissions",
+            ));
+        }
         // Tenant tokens are created on v2 (v1 is deprecated); user tokens only have v1.
         let version = if matches!(owner, TokenOwner::Tenant(_)) { "v2" } else { "v1" };
-        self.gateway.json(self.request(Method::POST, owner, version, None)?.json(token)?).await
+        self.gateway.json(self.request(Method::POST, owner, version, None)?.json(&token)?).await
     }
 
     /// The owner's tokens (without their secrets).

@@ -16,6 +16,11 @@ pub(crate) const MAX_LIMIT: u32 = 200;
 /// How many pages a stream reads at most when the caller sets no cap: 10 000 pages of 200.
 pub(crate) const DEFAULT_PAGE_CAP: u32 = 10_000;
 
+/// The page size of a stream: the query's, within 1..=200, else 200.
+pub(crate) fn stream_limit(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT)
+}
+
 /// One page of a paged list: users, tenants, groups.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -31,7 +36,7 @@ pub struct Page<T> {
 /// The answer as Frontegg sends it; `_metadata` and its fields may be missing or null.
 #[derive(Deserialize)]
 struct Wire<T> {
-    #[serde(default = "Vec::new")]
+    // Required: a `{}` or an error body with a 200 is no empty page.
     items: Vec<T>,
     #[serde(default, rename = "_metadata")]
     metadata: Option<Metadata>,
@@ -67,7 +72,8 @@ impl<T: DeserializeOwned> Page<T> {
 
 /// Every item of a paged list, page after page (`fetch(index)` reads page `index`, from 0), as
 /// one stream. It ends after the page `totalPages - 1`, after an empty page, or after `cap`
-/// pages; a failed page ends it with that error.
+/// pages, with [`ApiError::PageCapReached`] when the list may go on; a failed page ends it with
+/// that error.
 pub(crate) fn items<T, F, Fut>(cap: u32, fetch: F) -> impl Stream<Item = Result<T, ApiError>>
 where
     F: FnMut(u32) -> Fut,
@@ -77,12 +83,17 @@ where
         fetch: F,
         next: Option<u32>,
         buffered: std::vec::IntoIter<T>,
+        /// The cap stopped a list that may go on: said once the items read are out.
+        capped: bool,
     }
-    let state = State { fetch, next: Some(0).filter(|_| cap > 0), buffered: Vec::new().into_iter() };
+    let state = State { fetch, next: Some(0).filter(|_| cap > 0), buffered: Vec::new().into_iter(), capped: false };
     futures_util::stream::unfold(state, move |mut state| async move {
         loop {
             if let Some(item) = state.buffered.next() {
                 return Some((Ok(item), state));
+            }
+            if std::mem::take(&mut state.capped) {
+                return Some((Err(ApiError::PageCapReached { pages: cap }), state));
             }
             let index = state.next?;
             match (state.fetch)(index).await {
@@ -91,10 +102,10 @@ where
                     return Some((Err(e), state));
                 }
                 Ok(page) => {
-                    let more = !page.items.is_empty()
-                        && page.total_pages.is_none_or(|total| u64::from(index) + 1 < total)
-                        && index + 1 < cap;
-                    state.next = if more { Some(index + 1) } else { None };
+                    let more =
+                        !page.items.is_empty() && page.total_pages.is_none_or(|total| u64::from(index) + 1 < total);
+                    state.capped = more && index + 1 >= cap;
+                    state.next = if more && !state.capped { Some(index + 1) } else { None };
                     state.buffered = page.items.into_iter();
                 }
             }
@@ -150,7 +161,12 @@ mod tests {
         let (got, read) = run(100, vec![Ok(page(&[1], None)), Ok(page(&[], None)), Ok(page(&[9], None))]);
         assert_eq!((oks(&got), read), (vec![1], vec![0, 1]));
         let (got, read) = run(2, vec![Ok(page(&[1], Some(9))), Ok(page(&[2], Some(9))), Ok(page(&[3], Some(9)))]);
-        assert_eq!((oks(&got), read), (vec![1, 2], vec![0, 1]));
+        assert_eq!((oks(&got[..2]), read), (vec![1, 2], vec![0, 1]));
+        assert_eq!(got[2], Err(ApiError::PageCapReached { pages: 2 }), "a list cut short says so");
+        assert_eq!(got.len(), 3);
+        // A cap that falls on the last page is no cut.
+        let (got, _) = run(2, vec![Ok(page(&[1], Some(2))), Ok(page(&[2], Some(2)))]);
+        assert_eq!(oks(&got), [1, 2]);
         let (got, read) = run(0, vec![Ok(page(&[1], None))]);
         assert!(got.is_empty() && read.is_empty());
     }
@@ -173,9 +189,10 @@ mod tests {
         assert_eq!((bare.items.len(), bare.total_pages), (3, Some(1)));
         let sparse: Page<u32> = Page::parse(br#"{"items":[1],"_metadata":{"totalPages":null}}"#).unwrap();
         assert_eq!(sparse.total_pages, None);
-        let empty: Page<u32> = Page::parse(br#"{}"#).unwrap();
+        let empty: Page<u32> = Page::parse(br#"{"items":[]}"#).unwrap();
         assert!(empty.items.is_empty());
-        for bad in [&b"{\"items\":{}}"[..], b"null", b"\"x\"", b"{\"items\":[\"a\"]}", b""] {
+        let errors = br#"{"errors":["Forbidden"]}"#;
+        for bad in [&b"{\"items\":{}}"[..], b"null", b"\"x\"", b"{\"items\":[\"a\"]}", b"", b"{}", errors] {
             assert!(Page::<u32>::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }

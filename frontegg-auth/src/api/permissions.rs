@@ -11,6 +11,18 @@ use super::models::{AssignmentType, NewPermission, Permission, PermissionUpdate}
 const BASE: &str = "/identity/resources/permissions/v1";
 
 /// Permissions: `{gateway}/identity/resources/permissions/v1`. From [`FronteggClient::permissions`](super::FronteggClient::permissions).
+///
+/// ```no_run
+/// use frontegg_auth::Config;
+/// use frontegg_auth::api::{FronteggClient, NewPermission};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = FronteggClient::new(&Config::from_env()?)?;
+/// let created = client.permissions().create(vec![NewPermission::new("reports.read", "Read reports")]).await?;
+/// let all = client.permissions().list().await?;
+/// assert!(all.iter().any(|p| p.id == created[0].id));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Permissions<'a> {
     gateway: &'a Gateway,

@@ -12,6 +12,17 @@ const BASE: &str = "/identity/resources/roles/v1";
 
 /// Roles: `{gateway}/identity/resources/roles/v1` and `/v2`. From
 /// [`FronteggClient::roles`](super::FronteggClient::roles).
+///
+/// ```no_run
+/// use frontegg_auth::Config;
+/// use frontegg_auth::api::{FronteggClient, NewRole};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = FronteggClient::new(&Config::from_env()?)?;
+/// let role = client.roles().create(vec![NewRole::new("reader", "Reader", 1)]).await?.remove(0);
+/// client.roles().set_permissions(&role.id, &["permission-id"]).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Roles<'a> {
     gateway: &'a Gateway,

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
 use super::models::{Metadata, SortOrder, metadata, nullable, page_pairs, page_request};
-use super::paging::{self, DEFAULT_PAGE_CAP, MAX_LIMIT, Page};
+use super::paging::{self, DEFAULT_PAGE_CAP, Page, stream_limit};
+use super::transport::check_id;
 use crate::telemetry::ApiClient;
 
 const CLIENT: ApiClient = ApiClient::Tenants;
@@ -18,7 +19,7 @@ const V1: &str = "/tenants/resources/tenants/v1";
 
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(from = "TenantWire")]
+#[serde(try_from = "TenantWire")]
 #[non_exhaustive]
 pub struct Tenant {
     /// Its id (`tenantId`; what tokens carry).
@@ -72,10 +73,13 @@ struct TenantWire {
     updated_at: Option<String>,
 }
 
-impl From<TenantWire> for Tenant {
-    fn from(w: TenantWire) -> Tenant {
-        Tenant {
-            tenant_id: w.tenant_id.or(w.id).unwrap_or_default(),
+impl TryFrom<TenantWire> for Tenant {
+    type Error = &'static str;
+
+    fn try_from(w: TenantWire) -> Result<Tenant, Self::Error> {
+        let tenant_id = w.tenant_id.or(w.id).filter(|id| !id.is_empty()).ok_or("a tenant without tenantId or id")?;
+        Ok(Tenant {
+            tenant_id,
             name: w.name,
             metadata: w.metadata,
             creator_name: w.creator_name,
@@ -85,7 +89,7 @@ impl From<TenantWire> for Tenant {
             is_reseller: w.is_reseller,
             created_at: w.created_at,
             updated_at: w.updated_at,
-        }
+        })
     }
 }
 
@@ -303,7 +307,7 @@ impl<'a> Tenants<'a> {
     /// records (one page is read twice, once).
     pub fn stream(&self, query: TenantsQuery) -> impl Stream<Item = Result<Tenant, ApiError>> + 'a {
         let gateway = self.gateway;
-        let limit = query.limit.unwrap_or(MAX_LIMIT).max(1);
+        let limit = stream_limit(query.limit);
         let query = TenantsQuery { limit: Some(limit), ..query };
         let reading = Arc::new(Mutex::new(OffsetReading::default()));
         paging::items(DEFAULT_PAGE_CAP, move |page| {
@@ -349,12 +353,20 @@ impl<'a> Tenants<'a> {
 
     /// Creates a tenant (`POST /tenants/v1`).
     pub async fn create(&self, tenant: NewTenant) -> Result<Tenant, ApiError> {
+        if let Some(id) = &tenant.tenant_id {
+            check_id(id)?;
+        }
         self.gateway.json(self.request(Method::POST, V1, &[])?.json(&tenant)?).await
     }
 
-    /// Changes a tenant (`PUT /tenants/v1/{id}`).
+    /// Changes a tenant (`PUT /tenants/v1/{id}`); an update that changes nothing is
+    /// [`ApiError::InvalidRequest`].
     pub async fn update(&self, tenant_id: &str, update: &TenantUpdate) -> Result<Tenant, ApiError> {
-        self.gateway.json(self.request(Method::PUT, V1, &[tenant_id])?.json(update)?).await
+        let request = self.request(Method::PUT, V1, &[tenant_id])?;
+        if *update == TenantUpdate::default() {
+            return Err(ApiError::InvalidRequest("the update changes nothing"));
+        }
+        self.gateway.json(request.json(update)?).await
     }
 
     /// Deletes a tenant, and with it all its users (`DELETE /tenants/v1/{id}`).

@@ -31,7 +31,13 @@ pub enum ExchangeVersion {
 struct Exchanged {
     token: TokenString,
     renew_at: Instant,
+    expires_at: Instant,
 }
+
+/// After a failed exchange, callers get that failure (or the JWT held, while it lasts) for this
+/// long before another exchange is tried: an outage does not turn every call into an exchange,
+/// each of which would also add a refresh token on Frontegg's side.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Exchanges an API token's client id and secret for a JWT, and keeps it: the JWT is reused
 /// until shortly before it expires (a tenth of its lifetime, at most 30 s, before), and callers
@@ -117,17 +123,25 @@ impl TokenExchange {
     }
 
     /// The JWT: the one held while it has time left, else a new one (one exchange for all the
-    /// callers waiting). [`ApiError::ExchangeRefused`] when Frontegg refuses the credentials.
+    /// callers waiting). When renewing fails, the JWT held is still given until it expires; a
+    /// failure is given only when there is none. After a failure, no exchange is tried for 1 s.
+    /// [`ApiError::ExchangeRefused`] when Frontegg refuses the credentials.
     pub async fn token(&self) -> Result<TokenString, ApiError> {
-        let (current, seen) = self.inner.cell.get();
-        if let Some(held) = current
+        let (held, seen) = self.inner.cell.get();
+        if let Some(held) = &held
             && Instant::now() < held.renew_at
         {
-            return Ok(held.token);
+            return Ok(held.token.clone());
         }
         let this = self.clone();
-        let exchanged = self.inner.cell.refresh(seen.unchanged(), move || async move { this.exchange().await }).await?;
-        Ok(exchanged.token)
+        let decide = seen.unchanged_outside_backoff(FAILURE_BACKOFF);
+        match self.inner.cell.refresh(decide, move || async move { this.exchange().await }).await {
+            Ok(exchanged) => Ok(exchanged.token),
+            Err(e) => match held {
+                Some(held) if Instant::now() < held.expires_at => Ok(held.token),
+                _ => Err(e),
+            },
+        }
     }
 
     #[tracing::instrument(name = "frontegg.token_exchange", skip_all)]
@@ -151,7 +165,8 @@ impl TokenExchange {
             ExchangeVersion::V1 => "/identity/resources/auth/v1/api-token",
             ExchangeVersion::V2 => "/identity/resources/auth/v2/api-token",
         };
-        let refused = [StatusCode::BAD_REQUEST, StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN];
+        // A 403 is kept as it is: Frontegg's "Api tokens are disabled" says something else.
+        let refused = [StatusCode::BAD_REQUEST, StatusCode::UNAUTHORIZED];
         let sent = Instant::now();
         let parsed: Answer = post_credentials(
             &inner.transport,
@@ -165,6 +180,10 @@ impl TokenExchange {
         // A missing or odd lifetime: assume a short one.
         let lifetime = lifetime(parsed.expires_in, Duration::from_secs(60));
         let margin = (lifetime / 10).min(Duration::from_secs(30));
-        Ok(Exchanged { token: TokenString::new(parsed.access_token), renew_at: sent + lifetime - margin })
+        Ok(Exchanged {
+            token: TokenString::new(parsed.access_token),
+            renew_at: sent + lifetime - margin,
+            expires_at: sent + lifetime,
+        })
     }
 }

@@ -154,7 +154,8 @@ impl Transport {
                             "Frontegg rate limit: waiting for the reset"
                         );
                         wait
-                    } else if status.is_server_error() {
+                    } else if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+                        // A 408 is the server giving up on the request: as transient as a 5xx.
                         if last || !retry_sent {
                             return Err(status_error(status, &headers, &body));
                         }
@@ -181,10 +182,11 @@ pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
 
 /// An id sent in a header (`frontegg-tenant-id`, `frontegg-user-id`): the id rule, and a header
 /// value of visible ASCII (what `http` would also take beyond it, obsolete non-ASCII text, is
-/// refused: no proxy is trusted to carry it unchanged).
+/// refused: no proxy is trusted to carry it unchanged), without spaces around it (HTTP strips
+/// them, so the header would name another id than the same id in a path).
 pub(crate) fn header_id(id: &str) -> Result<http::HeaderValue, ApiError> {
     check_id(id)?;
-    if !id.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+    if id.trim() != id || !id.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
         return Err(ApiError::InvalidId);
     }
     http::HeaderValue::from_str(id).map_err(|_| ApiError::InvalidId)
@@ -278,6 +280,8 @@ mod tests {
         // Not ASCII: fine in a path (percent-encoded), never in a header.
         assert!(header_id("é").is_err());
         assert!(header_id("a\rb").is_err());
+        assert!(header_id(" acme").is_err() && header_id("acme ").is_err());
+        assert!(header_id("a b").is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Users (the fact sheet's §2): read, list, create, change, delete, memberships, roles, locks and
 //! links. Paths under `{gateway}/identity/resources`.
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt};
 use http::Method;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +11,8 @@ use super::models::{
     AssignedPermission, AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, page_pairs,
     page_request,
 };
-use super::paging::{self, DEFAULT_PAGE_CAP, MAX_LIMIT, Page};
+use super::paging::{self, DEFAULT_PAGE_CAP, Page, stream_limit};
+use super::transport::check_id;
 use crate::secret::{OneTimeToken, SecretLink};
 use crate::telemetry::ApiClient;
 
@@ -340,9 +341,12 @@ pub struct UsersQuery {
     pub email: Option<String>,
     /// Only members of this tenant.
     pub tenant_id: Option<String>,
-    /// Only these user ids.
+    /// Only these user ids (at most 100: a longer URL is refused by Frontegg's proxies).
     pub ids: Vec<String>,
 }
+
+/// The most ids one search carries: Frontegg's proxies answer 414 to longer URLs.
+const MAX_IDS: usize = 100;
 
 page_request!(UsersQuery, UserSort);
 
@@ -416,6 +420,7 @@ pub struct UserLink {
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = FronteggClient::new(&Config::from_env()?)?;
 /// let user = client.users().create(NewUser::new("tenant-1", "ada@example.com").name("Ada")).await?;
+/// // Exactly these roles in the tenant: what is missing is assigned, what is extra unassigned.
 /// client.users().set_roles(&user.id, "tenant-1", &["role-id"]).await?;
 /// let members: Vec<_> = client.users().stream(UsersQuery::default().tenant("tenant-1")).try_collect().await?;
 /// println!("{} members", members.len());
@@ -443,15 +448,26 @@ impl<'a> Users<'a> {
         self.gateway.optional(self.request(Method::GET, VENDOR_ONLY, &[user_id])?).await
     }
 
+    /// A user as seen in one tenant (`GET /users/v1/{id}` with `frontegg-tenant-id`): its
+    /// `roles` and `permissions` are that tenant's; `None` if there is none, or not there.
+    pub async fn get_in_tenant(&self, user_id: &str, tenant_id: &str) -> Result<Option<User>, ApiError> {
+        self.gateway.optional(self.request(Method::GET, USERS_V1, &[user_id])?.tenant(tenant_id)?).await
+    }
+
     /// The user with this e-mail address (`GET /users/v1/email`); `None` if there is none.
     pub async fn get_by_email(&self, email: &str) -> Result<Option<User>, ApiError> {
         let request = self.request(Method::GET, "/identity/resources/users/v1/email", &[])?;
         self.gateway.optional(request.query([("email", email.to_owned())])).await
     }
 
-    /// One page of a search (`GET /users/v3`).
+    /// One page of a search (`GET /users/v3`). With [`ids`](UsersQuery::ids), only those users
+    /// are kept even if Frontegg ignored the filter (the totals are then Frontegg's).
     pub async fn list_page(&self, query: &UsersQuery) -> Result<Page<User>, ApiError> {
-        self.gateway.page(self.search(query, query.page)?).await
+        let mut page: Page<User> = self.gateway.page(self.search(query, query.page)?).await?;
+        if !query.ids.is_empty() {
+            page.items.retain(|u| query.ids.contains(&u.id));
+        }
+        Ok(page)
     }
 
     /// Every user the search finds, page after page (pages of 200 unless the query sets a
@@ -459,14 +475,28 @@ impl<'a> Users<'a> {
     /// ignored: the stream starts at the first.
     pub fn stream(&self, query: UsersQuery) -> impl Stream<Item = Result<User, ApiError>> + 'a {
         let gateway = self.gateway;
-        let query = UsersQuery { limit: Some(query.limit.unwrap_or(MAX_LIMIT)), ..query };
+        let wanted = query.ids.clone();
+        let query = UsersQuery { limit: Some(stream_limit(query.limit)), ..query };
         paging::items(DEFAULT_PAGE_CAP, move |page| {
             let request = Users { gateway }.search(&query, Some(page));
             async move { gateway.page(request?).await }
         })
+        // Only the users asked for, even if Frontegg ignored the filter (after paging: a page
+        // without one of them is no end of the list).
+        .try_filter(move |u: &User| std::future::ready(wanted.is_empty() || wanted.contains(&u.id)))
     }
 
     fn search(&self, query: &UsersQuery, page: Option<u32>) -> Result<ApiRequest, ApiError> {
+        if query.ids.len() > MAX_IDS {
+            return Err(ApiError::InvalidRequest("more than 100 user ids in one search"));
+        }
+        for id in &query.ids {
+            // A comma would split one id into two in the comma-separated list.
+            check_id(id)?;
+            if id.contains(',') {
+                return Err(ApiError::InvalidId);
+            }
+        }
         let mut request = self.request(Method::GET, "/identity/resources/users/v3", &[])?.query(query.pairs(page));
         if let Some(tenant_id) = &query.tenant_id {
             request = request.tenant(tenant_id)?;
@@ -476,6 +506,7 @@ impl<'a> Users<'a> {
 
     /// Creates a user in a tenant, without an invitation e-mail (`POST /vendor-only/users/v1`).
     pub async fn create(&self, user: NewUser) -> Result<User, ApiError> {
+        check_id(&user.tenant_id)?;
         self.gateway.json(self.request(Method::POST, VENDOR_ONLY, &[])?.json(&user)?).await
     }
 
@@ -486,9 +517,14 @@ impl<'a> Users<'a> {
         self.gateway.json(request.json(&user)?).await
     }
 
-    /// Changes a user (`PUT /users/v1/{id}`).
+    /// Changes a user (`PUT /users/v1/{id}`); an update that changes nothing is
+    /// [`ApiError::InvalidRequest`].
     pub async fn update(&self, user_id: &str, update: &UserUpdate) -> Result<User, ApiError> {
-        self.gateway.json(self.request(Method::PUT, USERS_V1, &[user_id])?.json(update)?).await
+        let request = self.request(Method::PUT, USERS_V1, &[user_id])?;
+        if *update == UserUpdate::default() {
+            return Err(ApiError::InvalidRequest("the update changes nothing"));
+        }
+        self.gateway.json(request.json(update)?).await
     }
 
     /// Deletes a user from every tenant (`DELETE /users/v1/{id}` without a tenant).
@@ -515,6 +551,7 @@ impl<'a> Users<'a> {
             validate_tenant_exist: bool,
             skip_invite_email: bool,
         }
+        check_id(tenant_id)?;
         let body = Body { tenant_id, validate_tenant_exist: true, skip_invite_email };
         self.gateway.json(self.request(Method::POST, USERS_V1, &[user_id, "tenant"])?.json(&body)?).await
     }
@@ -528,6 +565,7 @@ impl<'a> Users<'a> {
             tenant_id: &'b str,
             validate_tenant_exist: bool,
         }
+        check_id(tenant_id)?;
         let body = Body { tenant_id, validate_tenant_exist: true };
         self.gateway.json(self.request(Method::PUT, USERS_V1, &[user_id, "tenant"])?.json(&body)?).await
     }
@@ -583,7 +621,7 @@ impl<'a> Users<'a> {
         }
         #[derive(Deserialize)]
         struct Answer {
-            #[serde(default, deserialize_with = "nullable")]
+            // Required: a `{}` says nothing of the roles.
             roles: Vec<AssignedRole>,
         }
         let request = self.request(method, USERS_V1, &[user_id, "roles"])?.tenant(tenant_id)?;
@@ -591,49 +629,36 @@ impl<'a> Users<'a> {
         Ok(answer.roles)
     }
 
-    /// Makes the user's roles in a tenant exactly `role_ids`: reads them, then assigns what is
-    /// missing and unassigns what is extra (Frontegg has no call that replaces the set). Both
-    /// changes are tried; if one fails, [`ApiError::RolesPartlySet`] says what was applied and
-    /// what was not.
+    /// Makes the user's roles in a tenant exactly `role_ids`: reads them (the user as seen in
+    /// that tenant), assigns what is missing, then unassigns what is extra (Frontegg has no
+    /// call that replaces the set). If the assignment fails, nothing is unassigned, so a typo
+    /// never leaves the user without roles; any failure is [`ApiError::RolesPartlySet`], which
+    /// says what was applied and what was not.
     pub async fn set_roles(&self, user_id: &str, tenant_id: &str, role_ids: &[&str]) -> Result<RoleChanges, ApiError> {
-        let user = self.get(user_id).await?.ok_or_else(|| not_found("user"))?;
-        let current: Vec<String> = user
-            .tenants
-            .iter()
-            .find(|m| m.tenant_id == tenant_id)
-            .ok_or_else(|| not_found("membership"))?
-            .roles
-            .iter()
-            .map(|r| r.id.clone())
-            .collect();
-        let assign: Vec<&str> = role_ids.iter().copied().filter(|id| !current.iter().any(|c| c == id)).collect();
-        let unassign: Vec<&str> = current.iter().map(String::as_str).filter(|c| !role_ids.contains(c)).collect();
+        for id in role_ids {
+            check_id(id)?;
+        }
+        let user = self.get_in_tenant(user_id, tenant_id).await?.ok_or_else(|| not_found("the user in this tenant"))?;
+        let current: Vec<&str> = user.roles.iter().map(|r| r.id.as_str()).collect();
+        let owned = |ids: Vec<&str>| ids.into_iter().map(str::to_owned).collect::<Vec<_>>();
+        let assign = owned(role_ids.iter().copied().filter(|id| !current.contains(id)).collect());
+        let unassign = owned(current.iter().copied().filter(|c| !role_ids.contains(c)).collect());
         let mut applied = RoleChanges::default();
-        let mut failed = RoleChanges::default();
-        let mut cause = None;
-        let owned = |ids: &[&str]| ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        if !assign.is_empty() {
-            match self.assign_roles(user_id, tenant_id, &assign).await {
-                Ok(_) => applied.assigned = owned(&assign),
-                Err(e) => {
-                    failed.assigned = owned(&assign);
-                    cause = Some(e);
-                }
-            }
+        if !assign.is_empty()
+            && let Err(cause) = self.assign_roles(user_id, tenant_id, &as_strs(&assign)).await
+        {
+            let failed = RoleChanges { assigned: assign, unassigned: unassign };
+            return Err(ApiError::RolesPartlySet { applied, failed, cause: Box::new(cause) });
         }
-        if !unassign.is_empty() {
-            match self.unassign_roles(user_id, tenant_id, &unassign).await {
-                Ok(_) => applied.unassigned = owned(&unassign),
-                Err(e) => {
-                    failed.unassigned = owned(&unassign);
-                    cause = cause.or(Some(e));
-                }
-            }
+        applied.assigned = assign;
+        if !unassign.is_empty()
+            && let Err(cause) = self.unassign_roles(user_id, tenant_id, &as_strs(&unassign)).await
+        {
+            let failed = RoleChanges { assigned: Vec::new(), unassigned: unassign };
+            return Err(ApiError::RolesPartlySet { applied, failed, cause: Box::new(cause) });
         }
-        match cause {
-            None => Ok(applied),
-            Some(cause) => Err(ApiError::RolesPartlySet { applied, failed, cause: Box::new(cause) }),
-        }
+        applied.unassigned = unassign;
+        Ok(applied)
     }
 
     /// Locks the user out of every tenant.
@@ -664,6 +689,10 @@ impl<'a> Users<'a> {
     async fn link(&self, user_id: &str, kind: &str) -> Result<UserLink, ApiError> {
         self.gateway.json(self.request(Method::POST, USERS_V1, &[user_id, "links", kind])?).await
     }
+}
+
+fn as_strs(ids: &[String]) -> Vec<&str> {
+    ids.iter().map(String::as_str).collect()
 }
 
 /// A 404 of our own making, for a thing a composite call found missing.

@@ -41,7 +41,15 @@ impl Emulator {
     /// The next `calls` role changes (`POST` or `DELETE .../users/v1/{id}/roles`) answer 500
     /// and change nothing: partial failures of a multi-call role update.
     pub fn fail_role_changes(&self, calls: usize) {
-        self.shared.directory().failing_role_changes = calls;
+        self.fail_role_changes_after(0, calls);
+    }
+
+    /// The next `passing` role changes succeed, then `calls` answer 500 (the second call of a
+    /// multi-call role update fails).
+    pub fn fail_role_changes_after(&self, passing: usize, calls: usize) {
+        let mut d = self.shared.directory();
+        d.passing_role_changes = passing;
+        d.failing_role_changes = calls;
     }
 
     /// `expires_in` of the token exchange (`auth/v1|v2/api-token`), and `exp - iat` of the

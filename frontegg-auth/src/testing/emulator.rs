@@ -59,6 +59,8 @@ pub enum Behaviour {
     Slow(Duration),
     /// 200 with a body that is not JSON.
     Garbage,
+    /// 200 with this body, JSON of another shape than the one asked for (`{}`, an error body...).
+    Json(String),
 }
 
 /// An access token registered in the emulator.
@@ -644,6 +646,13 @@ async fn answer_surface(
         Behaviour::Garbage => {
             let mut response = Response::new(Full::new(Bytes::from_static(b"<html>502 Bad Gateway</html>")));
             response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html"));
+            return response;
+        }
+        Behaviour::Json(body) => {
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
             return response;
         }
     }
