@@ -85,6 +85,9 @@ pub mod authorization; // the tower requirement layer
 
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing; // the fuzz targets' entry points: internals reached without a bigger public API
 
 pub use admission::{Admission, Admitted};
 pub use authentication::{AuthenticationFuture, AuthenticationLayer, AuthenticationService};

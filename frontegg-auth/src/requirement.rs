@@ -435,6 +435,7 @@ impl Identity {
     ///     Entitlement::Entitled => {}
     ///     Entitlement::Denied(why) => println!("not entitled: {why}"),
     ///     Entitlement::Unavailable => println!("try again later"),
+    ///     _ => {} // the enum may gain answers
     /// }
     /// # }
     /// ```

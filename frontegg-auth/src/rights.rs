@@ -212,16 +212,21 @@ async fn access_token(gateway: &Gateway, kind: AccessKind, id: &str) -> Result<V
     let Ok(url) = gateway.url(&format!("/identity/resources/vendor-only/{owner}/access-tokens/v1"), &[id]) else {
         return Ok(Verdict::Refused);
     };
-    let Answer { status, headers, body } =
-        gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::AccessTokenLookup)).await?;
+    let answer = gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::AccessTokenLookup)).await?;
+    access_token_verdict(&answer)
+}
+
+/// What an access-token lookup's answer says (pure: the fuzz targets read answers with it).
+pub(crate) fn access_token_verdict(answer: &Answer) -> Result<Verdict, ApiError> {
+    let Answer { status, headers, body } = answer;
     if status.is_success() {
-        let token: AccessToken = serde_json::from_slice(&body).map_err(ApiError::decode)?;
+        let token: AccessToken = serde_json::from_slice(body).map_err(ApiError::decode)?;
         return Ok(Verdict::Rights { tenant_id: token.tenant_id, roles: token.roles, permissions: token.permissions });
     }
-    if status == StatusCode::NOT_FOUND || disabled(status, &body) {
+    if *status == StatusCode::NOT_FOUND || disabled(*status, body) {
         return Ok(Verdict::Refused);
     }
-    Err(status_error(status, &headers, &body))
+    Err(status_error(*status, headers, body))
 }
 
 /// `{"errors":["Api tokens are disabled"]}` with 403: the environment turned access tokens off.
@@ -261,15 +266,20 @@ async fn user(gateway: &Gateway, user_id: &str, tenant_id: Option<&str>) -> Resu
     let Ok(url) = gateway.url("/identity/resources/vendor-only/users/v1", &[user_id]) else {
         return Ok(Verdict::Refused);
     };
-    let Answer { status, headers, body } =
-        gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::UserLookup)).await?;
-    if status == StatusCode::NOT_FOUND {
+    let answer = gateway.call(ApiRequest::new(Method::GET, url).endpoint(Endpoint::UserLookup)).await?;
+    user_verdict(&answer, tenant_id)
+}
+
+/// What a user lookup's answer says about the user's rights in `tenant_id` (pure).
+pub(crate) fn user_verdict(answer: &Answer, tenant_id: Option<&str>) -> Result<Verdict, ApiError> {
+    let Answer { status, headers, body } = answer;
+    if *status == StatusCode::NOT_FOUND {
         return Ok(Verdict::Refused);
     }
     if !status.is_success() {
-        return Err(status_error(status, &headers, &body));
+        return Err(status_error(*status, headers, body));
     }
-    let user: User = serde_json::from_slice(&body).map_err(ApiError::decode)?;
+    let user: User = serde_json::from_slice(body).map_err(ApiError::decode)?;
     // The top-level roles and permissions are those of the user's active tenant: they count only
     // when that is the token's tenant. In another tenant, only that tenant's own roles count, and
     // no permission can be derived; rights never cross from one tenant to another.

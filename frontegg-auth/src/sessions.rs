@@ -79,6 +79,12 @@ fn aad(key: &str) -> Vec<u8> {
     format!("frontegg-rs:session:v1:{key}").into_bytes()
 }
 
+/// A session read back from a store: a value that does not open (tampered, another key's,
+/// sealed with a dropped key) or does not parse is no session.
+pub(crate) fn open_record(keys: &SessionKeys, key: &str, sealed: &[u8]) -> Option<Record> {
+    keys.open(sealed, &aad(key)).and_then(|plain| serde_json::from_slice::<Record>(&plain).ok())
+}
+
 /// Sealed bytes and the session's absolute end (Unix ms), for the in-process store.
 #[derive(Clone)]
 struct Stored {
@@ -197,11 +203,7 @@ impl Sessions {
             #[cfg(feature = "redis")]
             Backend::Redis(redis) => redis.get(key).await?,
         };
-        // A value that does not open (tampered, another key's, sealed with a dropped key) or does
-        // not parse is no session.
-        let record = sealed
-            .and_then(|sealed| self.keys.open(&sealed, &aad(key)))
-            .and_then(|plain| serde_json::from_slice::<Record>(&plain).ok());
+        let record = sealed.and_then(|sealed| open_record(&self.keys, key, &sealed));
         if let (Some(first), Some(record)) = (&self.first_level, &record) {
             first.insert(key.to_owned(), record.clone()).await;
         }

@@ -231,11 +231,7 @@ async fn every_management_endpoint_round_trips() {
     assert_eq!(category.name, "Reports");
     let chosen = client.categories().create(NewCategory::new("Billing").id("billing-cat")).await.unwrap();
     assert_eq!(chosen.id, "billing-cat");
-    client
-        .categories()
-        .update(&category.id, &CategoryUpdate { name: Some("Reporting".into()), description: None })
-        .await
-        .unwrap();
+    client.categories().update(&category.id, &CategoryUpdate::new().name("Reporting")).await.unwrap();
     let categories = client.categories().list().await.unwrap();
     assert_eq!(categories.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Reporting", "Billing"]);
 
@@ -257,7 +253,7 @@ async fn every_management_endpoint_round_trips() {
     assert!(matches!(&duplicate, ApiError::Status { messages, .. } if messages[0].contains("already exists")));
     let updated = client
         .permissions()
-        .update(&created[1].id, &PermissionUpdate { description: Some("Create and edit".into()), ..Default::default() })
+        .update(&created[1].id, &PermissionUpdate::new().description("Create and edit"))
         .await
         .unwrap();
     assert_eq!(updated.description.as_deref(), Some("Create and edit"));
@@ -278,22 +274,16 @@ async fn every_management_endpoint_round_trips() {
     assert_eq!(reader.permissions, [created[0].id.clone()]);
     let writable = client.permissions().set_roles(&created[1].id, &[&roles[1].id]).await.unwrap();
     assert_eq!(writable.role_ids, [roles[1].id.clone()]);
-    let renamed = client
-        .roles()
-        .update(&roles[1].id, &RoleUpdate { name: Some("Editors".into()), ..Default::default() })
-        .await
-        .unwrap();
+    let renamed = client.roles().update(&roles[1].id, &RoleUpdate::new().name("Editors")).await.unwrap();
     assert_eq!(renamed.name, "Editors");
     assert_eq!(client.roles().list(None).await.unwrap().len(), 2);
     assert_eq!(client.roles().list(Some("tenant-1")).await.unwrap().len(), 2);
 
-    let page =
-        client.roles().list_page(&RolesQuery { limit: Some(1), offset: Some(1), ..Default::default() }).await.unwrap();
+    let page = client.roles().list_page(&RolesQuery::default().limit(1u32).offset(1u32)).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].key, "editor");
     assert_eq!((page.metadata.total_items, page.metadata.total_pages), (2, 2));
-    let filtered =
-        client.roles().list_page(&RolesQuery { filter: Some("read".into()), ..Default::default() }).await.unwrap();
+    let filtered = client.roles().list_page(&RolesQuery::default().filter("read")).await.unwrap();
     assert_eq!(filtered.items.len(), 1);
 
     let listed = client.permissions().list().await.unwrap();

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
-use super::models::{AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, page_pairs, page_request};
+use super::models::{
+    AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, option_setters, page_pairs, page_request,
+};
 use super::paging::{self, DEFAULT_PAGE_CAP, Page, stream_limit};
 use crate::telemetry::ApiClient;
 
@@ -75,28 +77,19 @@ pub struct NewGroup {
     metadata: Option<Metadata>,
 }
 
+option_setters!(NewGroup {
+    /// Display colour.
+    color: String,
+    /// Description.
+    description: String,
+    /// Metadata (sent as the JSON-encoded string Frontegg expects).
+    metadata: Metadata,
+});
+
 impl NewGroup {
     /// A group named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         NewGroup { name: name.into(), color: None, description: None, metadata: None }
-    }
-
-    /// Display colour.
-    pub fn color(mut self, color: impl Into<String>) -> Self {
-        self.color = Some(color.into());
-        self
-    }
-
-    /// Description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// Metadata (sent as the JSON-encoded string Frontegg expects).
-    pub fn metadata(mut self, metadata: Metadata) -> Self {
-        self.metadata = Some(metadata);
-        self
     }
 }
 

@@ -31,7 +31,7 @@
 // Bottom to top.
 mod error;
 pub(crate) mod transport;
-mod vendor;
+pub(crate) mod vendor;
 mod paging; // paged lists: pages by index, or one stream of items
 pub(crate) mod gateway;
 mod models;
@@ -41,7 +41,7 @@ mod roles;
 mod users;
 mod tenants;
 mod machine_tokens; // access tokens and API tokens
-mod token_exchange;
+pub(crate) mod token_exchange;
 mod user_sessions;
 mod invitations;
 mod groups;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// How a permission is given to new roles (`assignmentType`, and the classification `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum AssignmentType {
     /// Never assigned automatically.
     Never,
@@ -18,6 +19,7 @@ pub enum AssignmentType {
 /// A permission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Permission {
     /// Its id (used by the management API).
     pub id: String,
@@ -48,6 +50,7 @@ pub struct Permission {
 /// A permission to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct NewPermission {
     /// Its key.
     pub key: String,
@@ -104,6 +107,7 @@ impl NewPermission {
 /// Changes to a permission; unset fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PermissionUpdate {
     /// New key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +126,7 @@ pub struct PermissionUpdate {
 /// A permission category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Category {
     /// Its id.
     pub id: String,
@@ -141,6 +146,7 @@ pub struct Category {
 /// A category to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct NewCategory {
     /// Its name.
     pub name: String,
@@ -174,6 +180,7 @@ impl NewCategory {
 /// Changes to a category.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CategoryUpdate {
     /// New name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,6 +193,7 @@ pub struct CategoryUpdate {
 /// A role. It lists permission **ids**; tokens carry permission **keys**.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Role {
     /// Its id.
     pub id: String,
@@ -225,6 +233,7 @@ pub struct Role {
 /// A role to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct NewRole {
     /// Its key.
     pub key: String,
@@ -262,6 +271,7 @@ impl NewRole {
 /// Changes to a role.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RoleUpdate {
     /// New key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -291,6 +301,7 @@ pub enum SortOrder {
 
 /// A page request of `GET /resources/roles/v2`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RolesQuery {
     /// `_limit`: items per page.
     pub limit: Option<u32>,
@@ -316,6 +327,7 @@ impl RolesQuery {
 
 /// One page of roles.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
 pub struct RolesPage {
     /// The roles of the page.
     #[serde(default)]
@@ -328,6 +340,7 @@ pub struct RolesPage {
 /// Totals of a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PageMetadata {
     /// Items over all pages.
     #[serde(default)]
@@ -415,6 +428,22 @@ pub struct AssignedPermission {
     pub name: Option<String>,
 }
 
+/// Builder methods for optional fields: `field(value)` sets `Some(value.into())`, one per field.
+macro_rules! option_setters {
+    ($ty:ident { $($(#[$doc:meta])* $field:ident: $t:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                $(#[$doc])*
+                pub fn $field(mut self, value: impl Into<$t>) -> Self {
+                    self.$field = Some(value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use option_setters;
+
 /// The builder methods every page request shares: `limit`, `page` and `sort`.
 macro_rules! page_request {
     ($query:ident, $sort:ty) => {
@@ -493,3 +522,74 @@ mod metadata_tests {
         }
     }
 }
+
+impl PermissionUpdate {
+    /// No change yet: add the fields to change.
+    ///
+    /// ```
+    /// use frontegg_auth::api::PermissionUpdate;
+    /// let update = PermissionUpdate::new().description("Create and edit reports");
+    /// # let _ = update;
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+option_setters!(PermissionUpdate {
+    /// New key.
+    key: String,
+    /// New name.
+    name: String,
+    /// New description.
+    description: String,
+    /// New category.
+    category_id: String,
+});
+
+impl CategoryUpdate {
+    /// No change yet: add the fields to change.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+option_setters!(CategoryUpdate {
+    /// New name.
+    name: String,
+    /// New description.
+    description: String,
+});
+
+impl RoleUpdate {
+    /// No change yet: add the fields to change.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+option_setters!(RoleUpdate {
+    /// New key.
+    key: String,
+    /// New name.
+    name: String,
+    /// New level.
+    level: i64,
+    /// New description.
+    description: String,
+    /// Default or not.
+    is_default: bool,
+});
+
+option_setters!(RolesQuery {
+    /// Items per page.
+    limit: u32,
+    /// The page, from 0.
+    offset: u32,
+    /// Sort field.
+    sort_by: String,
+    /// Sort direction.
+    order: SortOrder,
+    /// Free text matched by Frontegg.
+    filter: String,
+});

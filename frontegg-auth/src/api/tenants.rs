@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::gateway::{ApiRequest, Gateway};
-use super::models::{Metadata, SortOrder, metadata, nullable, page_pairs, page_request};
+use super::models::{Metadata, SortOrder, metadata, nullable, option_setters, page_pairs, page_request};
 use super::paging::{self, DEFAULT_PAGE_CAP, Page, stream_limit};
 use super::transport::check_id;
 use crate::telemetry::ApiClient;
@@ -116,6 +116,15 @@ pub struct NewTenant {
     creator_email: Option<String>,
 }
 
+option_setters!(NewTenant {
+    /// Its id (re-creating a deleted id reactivates that tenant).
+    tenant_id: String,
+    /// Website.
+    website: String,
+    /// The tenant's application URL.
+    application_url: String,
+});
+
 impl NewTenant {
     /// A tenant named `name`; Frontegg chooses its id unless [`tenant_id`](Self::tenant_id) does.
     pub fn new(name: impl Into<String>) -> Self {
@@ -127,24 +136,6 @@ impl NewTenant {
             creator_name: None,
             creator_email: None,
         }
-    }
-
-    /// Its id (re-creating a deleted id reactivates that tenant).
-    pub fn tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
-        self.tenant_id = Some(tenant_id.into());
-        self
-    }
-
-    /// Website.
-    pub fn website(mut self, website: impl Into<String>) -> Self {
-        self.website = Some(website.into());
-        self
-    }
-
-    /// The tenant's application URL.
-    pub fn application_url(mut self, url: impl Into<String>) -> Self {
-        self.application_url = Some(url.into());
-        self
     }
 
     /// Who creates it.
@@ -171,6 +162,15 @@ pub struct TenantUpdate {
     pub application_url: Option<String>,
 }
 
+option_setters!(TenantUpdate {
+    /// Display name.
+    name: String,
+    /// Website.
+    website: String,
+    /// The tenant's application URL.
+    application_url: String,
+});
+
 impl TenantUpdate {
     /// No change yet: add the fields to send.
     ///
@@ -181,24 +181,6 @@ impl TenantUpdate {
     /// ```
     pub fn new() -> Self {
         TenantUpdate::default()
-    }
-
-    /// Display name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Website.
-    pub fn website(mut self, website: impl Into<String>) -> Self {
-        self.website = Some(website.into());
-        self
-    }
-
-    /// The tenant's application URL.
-    pub fn application_url(mut self, url: impl Into<String>) -> Self {
-        self.application_url = Some(url.into());
-        self
     }
 }
 

@@ -18,6 +18,7 @@ use crate::telemetry::{self, ApiClient, Endpoint};
 
 /// Which exchange call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExchangeVersion {
     /// `POST /identity/resources/auth/v1/api-token`: not in Frontegg's published API, but used
     /// in production; camelCase answers.
@@ -25,6 +26,15 @@ pub enum ExchangeVersion {
     /// `POST /identity/resources/auth/v2/api-token`, the documented one (the default).
     #[default]
     V2,
+}
+
+/// The exchange's answer: v2 writes it in snake_case, v1 in camelCase.
+#[derive(Deserialize)]
+pub(crate) struct ExchangeAnswer {
+    #[serde(alias = "accessToken")]
+    pub(crate) access_token: String,
+    #[serde(default, alias = "expiresIn")]
+    pub(crate) expires_in: Option<f64>,
 }
 
 #[derive(Clone)]
@@ -152,14 +162,6 @@ impl TokenExchange {
     }
 
     async fn request(&self) -> Result<Exchanged, ApiError> {
-        // v2 answers snake_case, v1 camelCase.
-        #[derive(Deserialize)]
-        struct Answer {
-            #[serde(alias = "accessToken")]
-            access_token: String,
-            #[serde(default, alias = "expiresIn")]
-            expires_in: Option<f64>,
-        }
         let inner = &self.inner;
         let path = match inner.version {
             ExchangeVersion::V1 => "/identity/resources/auth/v1/api-token",
@@ -168,7 +170,7 @@ impl TokenExchange {
         // A 403 is kept as it is: Frontegg's "Api tokens are disabled" says something else.
         let refused = [StatusCode::BAD_REQUEST, StatusCode::UNAUTHORIZED];
         let sent = Instant::now();
-        let parsed: Answer = post_credentials(
+        let parsed: ExchangeAnswer = post_credentials(
             &inner.transport,
             Endpoint::TokenExchange,
             path,

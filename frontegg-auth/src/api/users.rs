@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::error::{ApiError, RoleChanges};
 use super::gateway::{ApiRequest, Gateway};
 use super::models::{
-    AssignedPermission, AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, page_pairs,
-    page_request,
+    AssignedPermission, AssignedRole, Metadata, SortOrder, metadata, metadata_string, nullable, option_setters,
+    page_pairs, page_request,
 };
 use super::paging::{self, DEFAULT_PAGE_CAP, Page, stream_limit};
 use super::transport::check_id;
@@ -127,6 +127,17 @@ pub struct NewUser {
     role_ids: Vec<String>,
 }
 
+option_setters!(NewUser {
+    /// Display name.
+    name: String,
+    /// Phone number.
+    phone_number: String,
+    /// The vendor's own id of the user.
+    external_id: String,
+    /// Metadata (sent as the JSON-encoded string Frontegg expects).
+    metadata: Metadata,
+});
+
 impl NewUser {
     /// A user of `tenant_id` with this e-mail address.
     pub fn new(tenant_id: impl Into<String>, email: impl Into<String>) -> Self {
@@ -139,30 +150,6 @@ impl NewUser {
             metadata: None,
             role_ids: Vec::new(),
         }
-    }
-
-    /// Display name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Phone number.
-    pub fn phone_number(mut self, phone_number: impl Into<String>) -> Self {
-        self.phone_number = Some(phone_number.into());
-        self
-    }
-
-    /// The vendor's own id of the user.
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
-    }
-
-    /// Metadata (sent as the JSON-encoded string Frontegg expects).
-    pub fn metadata(mut self, metadata: Metadata) -> Self {
-        self.metadata = Some(metadata);
-        self
     }
 
     /// Roles in the tenant, by role id.
@@ -193,6 +180,13 @@ pub struct InvitedUser {
     skip_invite_email: bool,
 }
 
+option_setters!(InvitedUser {
+    /// Display name.
+    name: String,
+    /// Metadata.
+    metadata: Metadata,
+});
+
 impl InvitedUser {
     /// A user with this e-mail address.
     pub fn new(email: impl Into<String>) -> Self {
@@ -204,18 +198,6 @@ impl InvitedUser {
             role_ids: Vec::new(),
             skip_invite_email: false,
         }
-    }
-
-    /// Display name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Metadata.
-    pub fn metadata(mut self, metadata: Metadata) -> Self {
-        self.metadata = Some(metadata);
-        self
     }
 
     /// Roles in the tenant, by role id.
@@ -256,6 +238,21 @@ pub struct UserUpdate {
     pub vendor_metadata: Option<Metadata>,
 }
 
+option_setters!(UserUpdate {
+    /// Display name.
+    name: String,
+    /// Phone number.
+    phone_number: String,
+    /// Profile picture.
+    profile_picture_url: String,
+    /// The vendor's own id of the user.
+    external_id: String,
+    /// Metadata (replaces the user's).
+    metadata: Metadata,
+    /// Metadata only the vendor sees (replaces it).
+    vendor_metadata: Metadata,
+});
+
 impl UserUpdate {
     /// No change yet: add the fields to send.
     ///
@@ -266,42 +263,6 @@ impl UserUpdate {
     /// ```
     pub fn new() -> Self {
         UserUpdate::default()
-    }
-
-    /// Display name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Phone number.
-    pub fn phone_number(mut self, phone_number: impl Into<String>) -> Self {
-        self.phone_number = Some(phone_number.into());
-        self
-    }
-
-    /// Profile picture.
-    pub fn profile_picture_url(mut self, url: impl Into<String>) -> Self {
-        self.profile_picture_url = Some(url.into());
-        self
-    }
-
-    /// The vendor's own id of the user.
-    pub fn external_id(mut self, external_id: impl Into<String>) -> Self {
-        self.external_id = Some(external_id.into());
-        self
-    }
-
-    /// Metadata (replaces the user's).
-    pub fn metadata(mut self, metadata: Metadata) -> Self {
-        self.metadata = Some(metadata);
-        self
-    }
-
-    /// Metadata only the vendor sees (replaces it).
-    pub fn vendor_metadata(mut self, metadata: Metadata) -> Self {
-        self.vendor_metadata = Some(metadata);
-        self
     }
 }
 

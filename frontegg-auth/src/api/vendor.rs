@@ -139,15 +139,9 @@ impl VendorAuth {
     /// `POST /auth/vendor`, retried on transient failures like every other call.
     #[tracing::instrument(name = "frontegg.vendor_token", skip_all)]
     async fn request(&self, transport: &Transport) -> Result<VendorToken, ApiError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Answer {
-            token: String,
-            expires_in: Option<f64>,
-        }
         let refused = [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN];
         let sent = Instant::now();
-        let parsed: Answer = match post_credentials(
+        let parsed: VendorAnswer = match post_credentials(
             transport,
             Endpoint::VendorToken,
             "/auth/vendor",
@@ -172,6 +166,14 @@ impl VendorAuth {
             expires_at: sent + lifetime,
         })
     }
+}
+
+/// `POST /auth/vendor`'s answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VendorAnswer {
+    pub(crate) token: String,
+    pub(crate) expires_in: Option<f64>,
 }
 
 /// A credentials-for-token call (the vendor token, an API token's exchange): posts

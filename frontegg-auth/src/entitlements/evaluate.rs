@@ -44,6 +44,7 @@ pub type Verdict = Result<(), Justification>;
 
 /// The answer of an entitlement check in a handler ([`Identity::entitlement`](crate::Identity::entitlement)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Entitlement {
     /// Entitled.
     Entitled,

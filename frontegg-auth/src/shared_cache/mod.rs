@@ -57,7 +57,7 @@
 
 mod breaker;
 pub(crate) mod link;
-mod record;
+pub(crate) mod record;
 mod store;
 
 use std::fmt;
