@@ -215,9 +215,8 @@ impl Eq for TransportError {}
 /// it was. The parser's own message is not kept: it may quote a value of the answer, and some
 /// answers hold secrets. Two decode errors are equal when they are of the same kind.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("the JSON does not have the documented shape ({kind} error at line {line}, column {column})")]
+#[error("the JSON does not have the documented shape ({} error at line {line}, column {column})", self.kind())]
 pub struct DecodeError {
-    kind: &'static str,
     category: serde_json::error::Category,
     line: usize,
     column: usize,
@@ -225,15 +224,17 @@ pub struct DecodeError {
 
 impl DecodeError {
     fn of(error: &serde_json::Error) -> DecodeError {
+        DecodeError { category: error.classify(), line: error.line(), column: error.column() }
+    }
+
+    fn kind(&self) -> &'static str {
         use serde_json::error::Category;
-        let category = error.classify();
-        let kind = match category {
+        match self.category {
             Category::Io => "read",
             Category::Syntax => "syntax",
             Category::Data => "shape",
             Category::Eof => "truncation",
-        };
-        DecodeError { kind, category, line: error.line(), column: error.column() }
+        }
     }
 }
 
