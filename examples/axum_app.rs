@@ -56,12 +56,10 @@ pub fn app(auth: Authenticator) -> Router {
         .route("/exports", get(|_: Require<ReadExports>| async { Json(json!([{"id": 1, "format": "csv"}])) }))
         .layer(authenticate(auth.clone()));
 
-    public
-        .merge(optional)
-        .merge(pages)
-        .merge(protected)
-        // /auth/login, /auth/callback, /auth/logout.
-        .nest("/auth", login_router(&auth))
+    // /auth/login, /auth/callback, /auth/logout: nested at the prefix of the login's settings
+    // (FRONTEGG_LOGIN_ROUTES), where the callback is the redirect URI Frontegg knows.
+    let login_routes = auth.hosted_login().map_or("/auth", |login| login.settings().routes()).to_owned();
+    public.merge(optional).merge(pages).merge(protected).nest(&login_routes, login_router(&auth))
 }
 
 /// Any valid credential.

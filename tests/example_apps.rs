@@ -42,6 +42,9 @@ fn launch(name: &str, env: &[(&str, &str)]) -> Running {
         "FRONTEGG_APP_URL",
         "FRONTEGG_SESSION_KEY",
         "FRONTEGG_SESSION_REDIS_URL",
+        "FRONTEGG_LOGIN_ROUTES",
+        "FRONTEGG_LOGIN_SCOPES",
+        "FRONTEGG_APP_ID",
     ] {
         command.env_remove(var);
     }
@@ -159,6 +162,64 @@ async fn serves_within_ten_seconds_when_frontegg_is_unreachable(name: &str) {
     let fake = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ4In0.c2ln";
     let unavailable = http.get(format!("{base}/me")).bearer_auth(fake).send().await.unwrap();
     assert_eq!(unavailable.status(), 503);
+}
+
+/// The hosted login's variables, as a deployment sets them: the routes' prefix, the scopes, the
+/// application id and the app URL reach the authorize request; a list of session keys (base64
+/// and hex) is taken; a session key that is not 32 bytes stops the app before it listens.
+async fn login_settings_come_from_the_environment(name: &str) {
+    let keys = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=, \
+                5e2d4c3b2a19080706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a090";
+    let app = launch(
+        name,
+        &[
+            ("FRONTEGG_APP_URL", "http://127.0.0.1:4321"),
+            ("FRONTEGG_SESSION_KEY", keys),
+            ("FRONTEGG_LOGIN_ROUTES", "/account"),
+            ("FRONTEGG_LOGIN_SCOPES", "openid email"),
+            ("FRONTEGG_APP_ID", "app-7"),
+        ],
+    );
+    let (_, base) = until_listening(&app, Duration::from_secs(30));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = http.get(format!("{base}/app")).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/account/login?return_to=%2Fapp");
+    let login = http.get(format!("{base}/account/login?return_to=%2Fapp")).send().await.unwrap();
+    assert_eq!(login.status(), 303, "{name}: the login routes at FRONTEGG_LOGIN_ROUTES");
+    let location = login.headers()["location"].to_str().unwrap().to_owned();
+    let query = location.split_once('?').unwrap().1;
+    let params: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    assert_eq!(params["client_id"], "app-7");
+    assert_eq!(params["scope"], "openid email");
+    assert_eq!(params["redirect_uri"], "http://127.0.0.1:4321/account/callback");
+    assert!(login.headers()["set-cookie"].to_str().unwrap().starts_with("frontegg_session_login="));
+    drop(app);
+
+    let mut refused =
+        launch(name, &[("FRONTEGG_APP_URL", "http://127.0.0.1:4321"), ("FRONTEGG_SESSION_KEY", "c2hvcnQ=")]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = refused.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "{name} started with a 5-byte session key");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success(), "{name}: a bad FRONTEGG_SESSION_KEY is an error at start");
+    let printed: Vec<String> = refused.lines.try_iter().collect();
+    assert!(!printed.iter().any(|line| line.starts_with("listening on")), "{printed:?}");
+}
+
+#[tokio::test]
+async fn axum_app_takes_the_login_settings_from_the_environment() {
+    login_settings_come_from_the_environment("axum_app").await;
+}
+
+#[tokio::test]
+async fn actix_app_takes_the_login_settings_from_the_environment() {
+    login_settings_come_from_the_environment("actix_app").await;
 }
 
 #[tokio::test]

@@ -206,6 +206,21 @@ async fn login_flow<A: AppUnderTest>() {
         browser.send(Method::GET, &format!("{}/me", w.base), &[("authorization", "Bearer x.y.z")], None).await;
     assert_eq!(bad_bearer.status, 401);
     assert_eq!(bad_bearer.json()["error"], "invalid_token");
+    let bad_api_key = browser.send(Method::GET, &format!("{}/me", w.base), &[("x-api-key", "not-a-key")], None).await;
+    assert_eq!(bad_api_key.status, 401, "a bad x-api-key beside a good cookie");
+
+    // A new login gets a new id, and the session the browser had ends (no fixation).
+    let again = browser.get(&format!("{}/auth/login?return_to=%2Fapp", w.base)).await;
+    assert_eq!(again.status, 303);
+    let callback = browser.sign_in(&again.location.unwrap(), "user-1", false).await;
+    assert_eq!(browser.get(&callback).await.status, 303);
+    assert_ne!(browser.cookies["frontegg_session"], id, "a new id at every login");
+    let mut before =
+        Browser { http: browser.http.clone(), cookies: [("frontegg_session".to_owned(), id.clone())].into() };
+    let answer = before.get(&format!("{}/me", w.base)).await;
+    assert_eq!(answer.status, 401, "the session of the earlier login is gone");
+    assert!(answer.set_cookie("frontegg_session").unwrap().contains("Max-Age=0"));
+    assert_eq!(browser.get(&format!("{}/me", w.base)).await.status, 200);
 
     // Logout: the session ends here, the cookie goes, the browser goes through Frontegg.
     let kept = browser.cookies.clone();
@@ -227,7 +242,7 @@ async fn login_flow<A: AppUnderTest>() {
     let optional = replay.get(&format!("{}/optional", w.base)).await;
     assert_eq!((optional.status, optional.json()), (200, json!({"authenticated": false})));
     assert!(optional.set_cookie("frontegg_session").unwrap().contains("Max-Age=0"));
-    assert_eq!(w.emulator.calls(Endpoint::TokenCode), 1);
+    assert_eq!(w.emulator.calls(Endpoint::TokenCode), 2);
     assert_eq!(w.emulator.calls(Endpoint::TokenRefresh), 0);
 }
 
@@ -245,6 +260,11 @@ async fn login_refusals<A: AppUnderTest>() {
         assert_eq!(answer.status, 400, "{evil}");
         assert_eq!(answer.json()["error"], "invalid_request", "{evil}");
         assert!(answer.location.is_none() && browser.cookies.is_empty(), "{evil}");
+        // The logout ignores such a return path: the browser comes back to the default one.
+        let out = browser.get(&format!("{}/auth/logout?return_to={encoded}", w.base)).await;
+        assert_eq!(out.status, 303, "logout {evil}");
+        let location = out.location.unwrap();
+        assert_eq!(query(&location)["post_logout_redirect_uri"], format!("{}/app", w.base), "logout {evil}");
     }
     // A forged state.
     let mut browser = Browser::new();
@@ -262,10 +282,12 @@ async fn login_refusals<A: AppUnderTest>() {
     let _ = b.start_login(&w.base, "/app").await;
     let answer = b.get(&callback).await;
     assert_eq!(answer.status, 400, "another browser's state");
+    assert_eq!(answer.json()["error_description"], "The login's state does not match this browser's login");
     no_session(&answer, "another browser's state");
     // No login under way at all.
     let answer = Browser::new().get(&callback).await;
     assert_eq!(answer.status, 400);
+    no_session(&answer, "no login under way");
     // A code used twice: the same browser replays its callback with its login cookie.
     let mut browser = Browser::new();
     let authorize = browser.start_login(&w.base, "/app").await;
@@ -417,6 +439,7 @@ async fn session_lifetimes<A: AppUnderTest>() {
     tokio::time::sleep(Duration::from_millis(2300)).await;
     let answer = browser.get(&me).await;
     assert_eq!(answer.status, 401, "idle for longer than the idle lifetime");
+    assert!(answer.set_cookie("frontegg_session").unwrap().contains("Max-Age=0"), "idle: cleared");
 
     let w = world::<A>(|s| s.absolute_timeout(Duration::from_secs(3))).await;
     let mut browser = Browser::new();
@@ -428,7 +451,9 @@ async fn session_lifetimes<A: AppUnderTest>() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(browser.get(&me).await.status, 401, "past the absolute lifetime, active or not");
+    let answer = browser.get(&me).await;
+    assert_eq!(answer.status, 401, "past the absolute lifetime, active or not");
+    assert!(answer.set_cookie("frontegg_session").unwrap().contains("Max-Age=0"), "expired: cleared");
 }
 
 /// At the refresh edge, ten concurrent requests cause one refresh; a refresh failing with a 5xx
@@ -524,6 +549,12 @@ async fn logs_hold_no_secret<A: AppUnderTest>() {
     assert_eq!(browser.get(&format!("{}/auth/logout", w.base)).await.status, 303);
     let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
     assert!(logged.contains("refresh"), "the capture works: {logged}");
+    // The PKCE verifier and both refresh tokens (the login's, the refresh's).
+    let exchanged = w.emulator.token_endpoint_secrets();
+    assert_eq!(exchanged.len(), 3, "one verifier and two refresh tokens");
+    for secret in &exchanged {
+        assert!(!logged.contains(secret.as_str()), "a refresh token or the PKCE verifier in the logs");
+    }
     for (what, secret) in [
         ("a JWT", "eyJ"),
         ("the code", code.as_str()),

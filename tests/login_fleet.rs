@@ -18,11 +18,15 @@ use apps::{AppUnderTest, Axum};
 const SESSION_KEY: &str = "8f1c2b3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
 
 async fn instance(emulator: &Arc<Emulator>, redis: &str) -> (String, Box<dyn Send>) {
-    let (emulator, redis) = (emulator.clone(), redis.to_owned());
+    instance_with_keys(emulator, redis, SESSION_KEY).await
+}
+
+async fn instance_with_keys(emulator: &Arc<Emulator>, redis: &str, keys: &str) -> (String, Box<dyn Send>) {
+    let (emulator, redis, keys) = (emulator.clone(), redis.to_owned(), keys.to_owned());
     Axum::start_with(move |base| {
         let store = RedisCache::new(&redis).unwrap().timeout(Duration::from_millis(200));
         let login =
-            LoginSettings::builder(base).session_keys(SESSION_KEY).redis_store(store).default_return_to("/app").build();
+            LoginSettings::builder(base).session_keys(&keys).redis_store(store).default_return_to("/app").build();
         Authenticator::new(emulator.config().hosted_login(login.unwrap()).build().unwrap()).unwrap()
     })
     .await
@@ -144,6 +148,38 @@ async fn a_logout_reaches_the_fleet_and_redis_errors_are_outages() {
     redis.cli(&["RPUSH", &key, "x"]);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(me(&http, &b, &session).await.status(), 401);
+}
+
+/// A session key rotates across a fleet: an instance with `new,old` opens what `old` sealed; a
+/// session no key of an instance opens is no credential there (401, cookie cleared) and stays
+/// in the store for the instances that can open it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_keys_rotate_and_undecryptable_sessions_are_no_credential() {
+    const NEW: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // base64, 32 bytes
+    let redis = RedisServer::start();
+    let emulator = Arc::new(Emulator::start().await);
+    let (old, _old) = instance_with_keys(&emulator, &redis.url(), SESSION_KEY).await;
+    let (both, _both) = instance_with_keys(&emulator, &redis.url(), &format!("{NEW}, {SESSION_KEY}")).await;
+    let (new, _new) = instance_with_keys(&emulator, &redis.url(), NEW).await;
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+
+    let sealed_old = log_in(&emulator, &http, &old).await;
+    assert_eq!(me(&http, &both, &sealed_old).await.status(), 200, "the second key still opens");
+    let sealed_new = log_in(&emulator, &http, &both).await;
+    assert_eq!(me(&http, &new, &sealed_new).await.status(), 200, "the first key seals");
+    for (base, session, what) in
+        [(&new, &sealed_old, "the old key dropped"), (&old, &sealed_new, "the new key unknown")]
+    {
+        let answer = me(&http, base, session).await;
+        assert_eq!(answer.status(), 401, "{what}");
+        let cleared = answer.headers().get_all("set-cookie").iter().any(|c| {
+            let c = c.to_str().unwrap();
+            c.starts_with("frontegg_session=") && c.contains("Max-Age=0")
+        });
+        assert!(cleared, "{what}: the cookie is cleared");
+    }
+    assert_eq!(me(&http, &both, &sealed_old).await.status(), 200, "left in the store for those who can open it");
+    assert_eq!(me(&http, &new, &sealed_new).await.status(), 200);
 }
 
 #[test]

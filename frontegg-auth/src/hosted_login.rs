@@ -40,8 +40,10 @@
 //! The access token is refreshed (`grant_type=refresh_token`) a margin before it expires, one
 //! refresh at a time per session: in process behind a gate, across a fleet behind a short lock
 //! in Redis, because Frontegg rotates refresh tokens. A refresh Frontegg refuses ends the
-//! session; one that fails on the network or with a 5xx keeps it: the request is served with the
-//! current token while it is still valid, and answered 503 once it is not.
+//! session, unless the refusal blames the app's own client (`invalid_client` and the like: a
+//! configuration problem); one that fails on the network, with a 5xx, 408 or 429, or with such
+//! a refusal keeps it: the request is served with the current token while it is still valid,
+//! and answered 503 once it is not.
 //!
 //! A request that has an `Authorization` or `x-api-key` header is judged by that header alone.
 //! An unsafe method (anything but GET, HEAD, OPTIONS, TRACE) authenticated by the cookie alone
@@ -640,17 +642,17 @@ impl HostedLogin {
         };
         let tokens = match self.inner.tokens.refresh(refresh_token).await {
             Ok(tokens) => tokens,
-            // Only a refresh token Frontegg refuses ends the session.
-            Err(TokenFault::Refused { error: "invalid_grant" }) => {
-                end("invalid_grant");
-                let _ = sessions.delete(id).await;
-                return Refreshed::Ended;
-            }
-            Err(TokenFault::Refused { error }) => {
-                // The app's own credentials or request are refused: a configuration problem,
-                // not the user's; the session stays.
+            Err(fault @ TokenFault::Refused { error }) if fault.blames_the_client() => {
+                // The app's own credentials are refused: a configuration problem, not the
+                // user's; the session stays.
                 tracing::error!(error, "Frontegg refused a session's refresh request: check the client credentials");
                 return unavailable();
+            }
+            // A refresh token Frontegg refuses ends the session, whatever the refusal's shape.
+            Err(TokenFault::Refused { error }) => {
+                end(error);
+                let _ = sessions.delete(id).await;
+                return Refreshed::Ended;
             }
             Err(TokenFault::Unavailable | TokenFault::Malformed) => {
                 tracing::warn!("a session's refresh failed: Frontegg could not be reached or answered 5xx");

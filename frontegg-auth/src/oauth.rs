@@ -94,13 +94,31 @@ struct ErrorAnswer {
 /// Why the token endpoint gave no tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TokenFault {
-    /// Frontegg refused the grant (a 4xx with an OAuth error): the code or the refresh token
-    /// is no good. `error` is one of OAuth's codes, kept only when it is one.
+    /// Frontegg refused the grant (any other 4xx): the code or the refresh token is no good,
+    /// or the app's own credentials are (see [`TokenFault::blames_the_client`]). `error` is
+    /// one of OAuth's codes, kept only when it is one, else `refused`.
     Refused { error: &'static str },
-    /// Frontegg could not be reached, timed out, answered 5xx or 429: try again later.
+    /// Frontegg could not be reached, timed out, answered 5xx, 408 or 429: try again later.
     Unavailable,
     /// A 2xx whose body is not a token answer.
     Malformed,
+}
+
+impl TokenFault {
+    /// Whether a refusal names the app's own client, credentials or request (RFC 6749 §5.2)
+    /// rather than the grant: such a refusal is a configuration problem, not the user's, and
+    /// must not end a session. Every other refusal, Frontegg's own error format and bodies
+    /// without an OAuth code included, counts against the grant, so that a refresh token
+    /// refused in a shape nobody confirmed (Frontegg's Android SDK reads a 401 as "session
+    /// invalid") ends the session instead of answering 503 until its absolute lifetime.
+    pub(crate) fn blames_the_client(&self) -> bool {
+        matches!(
+            self,
+            TokenFault::Refused {
+                error: "invalid_client" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope"
+            }
+        )
+    }
 }
 
 /// The token endpoint, with the client credentials.
@@ -205,7 +223,10 @@ impl TokenEndpoint {
                 refresh: answer.refresh_token.filter(|t| !t.is_empty()).map(TokenString::new),
             });
         }
-        if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
+        if status.is_server_error()
+            || status == http::StatusCode::TOO_MANY_REQUESTS
+            || status == http::StatusCode::REQUEST_TIMEOUT
+        {
             return Err(TokenFault::Unavailable);
         }
         // A 4xx: the grant is refused. Only OAuth's own codes are kept (they may be logged).

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use frontegg_auth::login::{ClientAuthentication, LoginSettings, LoginSettingsBuilder, OAuthPaths};
-use frontegg_auth::testing::{ClientAuthentication as Seen, Emulator, Endpoint};
+use frontegg_auth::testing::{ClientAuthentication as Seen, Emulator, Endpoint, RefreshTokens};
 use frontegg_auth::{AuthenticationLayer, Authenticator, Caller, HostedLogin, Requirement, RequirementLayer};
 use http::{Request, Response};
+use serde_json::json;
 use tower::{Layer, Service, ServiceExt, service_fn};
 
 const APP: &str = "http://127.0.0.1:3000";
@@ -85,6 +86,20 @@ fn page(
     AuthenticationLayer::new(auth.clone()).redirect_to_login().layer(required)
 }
 
+/// An API route behind the authentication layer alone: 401 without a credential.
+fn api(auth: &Authenticator) -> impl Service<Request<()>, Response = Response<Bytes>, Error = Infallible> + Clone {
+    let handler = service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new(Bytes::new())) });
+    AuthenticationLayer::new(auth.clone()).layer(handler)
+}
+
+/// Whether an answer clears the cookie `name`.
+fn clears(answer: &Response<Bytes>, name: &str) -> bool {
+    answer.headers().get_all("set-cookie").iter().any(|c| {
+        let c = c.to_str().unwrap();
+        c.starts_with(&format!("{name}=")) && c.contains("Max-Age=0")
+    })
+}
+
 #[tokio::test]
 async fn a_page_steps_up_through_the_login() {
     let emulator = Emulator::start().await;
@@ -138,6 +153,9 @@ async fn the_token_request_follows_the_settings() {
     let (_, authorize) = log_in(&emulator, auth.hosted_login().unwrap(), "/auth/login", "user-1", false).await;
     assert!(authorize.starts_with(&format!("{}/oauth/authorize?", emulator.url())));
     assert_eq!(emulator.last_client_authentication(), Some(Seen::Basic));
+    let seen = emulator.last_token_request().unwrap();
+    assert_eq!((seen.path.as_str(), seen.grant_type.as_deref()), ("/oauth/token", Some("authorization_code")));
+    assert_eq!(seen.requested_application_id, None);
 
     // Credentials in the body, prefixed paths, an application id as the authorize client_id.
     emulator.set_application_id(Some("app-42"));
@@ -149,7 +167,16 @@ async fn the_token_request_follows_the_settings() {
     assert!(authorize.starts_with(&format!("{}/frontegg/oauth/authorize?", emulator.url())), "{authorize}");
     assert_eq!(query(&authorize)["client_id"], "app-42");
     assert_eq!(emulator.last_client_authentication(), Some(Seen::Body));
+    let seen = emulator.last_token_request().unwrap();
+    assert_eq!(seen.path, "/frontegg/oauth/token");
+    assert_eq!(seen.requested_application_id.as_deref(), Some("app-42"));
     assert_eq!(emulator.calls(Endpoint::TokenCode), 2);
+    // Whether an ID token's audience is the app id or the client id is unconfirmed: with an app
+    // id configured, both pass.
+    emulator.set_id_token_claim("aud", json!("app-42"));
+    let (done, _) = callback(&emulator, login, "/auth/login", "admin-1", false).await;
+    assert_eq!(done.status(), 303, "an ID token for the app id: {:?}", done.body());
+    emulator.clear_id_token_claims();
     let out = login.logout(&get("/auth/logout?return_to=/bye", Some(&session))).await;
     let location = header(&out, "location").remove(0);
     assert!(location.starts_with(&format!("{}/frontegg/oauth/logout?", emulator.url())), "{location}");
@@ -170,6 +197,110 @@ async fn on_https_cookies_are_secure_host_cookies() {
     }
     assert!(!cookie.contains("Domain"), "a __Host- cookie has no Domain");
     assert_eq!(query(&header(&started, "location")[0])["redirect_uri"], "https://app.example.com/auth/callback");
+
+    // The session cookie too, under a name of the app's choosing, and it is a credential.
+    let login = LoginSettings::builder("https://app.example.com").cookie_name("app_sid").build().unwrap();
+    let auth = Authenticator::new(emulator.config().hosted_login(login).build().unwrap()).unwrap();
+    let hosted = auth.hosted_login().unwrap();
+    let started = hosted.login(&get("/auth/login", None));
+    let login_cookie = header(&started, "set-cookie").remove(0);
+    assert!(login_cookie.starts_with("__Host-app_sid_login="), "{login_cookie}");
+    let back = emulator.sign_in(&header(&started, "location")[0], "user-1", false);
+    let path = back.strip_prefix("https://app.example.com").unwrap();
+    let done = hosted.callback(&get(path, Some(login_cookie.split(';').next().unwrap()))).await;
+    assert_eq!(done.status(), 303, "{:?}", done.body());
+    let session = header(&done, "set-cookie").into_iter().find(|c| c.starts_with("__Host-app_sid=")).unwrap();
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
+        assert!(session.contains(attribute), "{attribute} in {session}");
+    }
+    assert!(!session.contains("Domain"), "a __Host- cookie has no Domain");
+    let pair = session.split(';').next().unwrap();
+    assert_eq!(api(&auth).oneshot(get("/api", Some(pair))).await.unwrap().status(), 200);
+    let plain = pair.replacen("__Host-app_sid", "app_sid", 1);
+    assert_eq!(api(&auth).oneshot(get("/api", Some(&plain))).await.unwrap().status(), 401, "only the __Host- name");
+}
+
+/// How Frontegg refuses a dead refresh token is unconfirmed: every refusal ends the session
+/// (401, cookie cleared) except those that blame the app's own client, which keep it like an
+/// outage (503, then 200 once Frontegg answers again).
+#[tokio::test]
+async fn a_refused_refresh_ends_the_session_unless_it_blames_the_app() {
+    let emulator = Emulator::start().await;
+    emulator.set_login_token_lifetime(Duration::from_secs(1));
+    let auth = authenticator(&emulator, |s| s);
+    let login = auth.hosted_login().unwrap();
+    let cases: [(u16, &str, bool); 12] = [
+        (400, r#"{"error":"invalid_grant"}"#, true),
+        (400, r#"{"error":"invalid_request","error_description":"refresh token expired"}"#, true),
+        // Frontegg's own error format; its Android SDK reads a 401 as "session invalid".
+        (401, r#"{"errors":["Unauthorized"],"statusCode":401}"#, true),
+        (401, "", true),
+        (403, "<html>Forbidden</html>", true),
+        (401, r#"{"error":"invalid_client"}"#, false),
+        (400, r#"{"error":"unauthorized_client"}"#, false),
+        (400, r#"{"error":"unsupported_grant_type"}"#, false),
+        (400, r#"{"error":"invalid_scope"}"#, false),
+        (408, "", false),
+        (429, r#"{"errors":["Too many requests"]}"#, false),
+        (502, "<html>Bad gateway</html>", false),
+    ];
+    let mut sessions = Vec::new();
+    for _ in &cases {
+        sessions.push(log_in(&emulator, login, "/auth/login", "user-1", false).await.0);
+    }
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    for ((status, body, ends), session) in cases.iter().zip(&sessions) {
+        emulator.set_token_endpoint_answer(Some((*status, body)));
+        let before = emulator.calls(Endpoint::TokenRefresh);
+        let answer = api(&auth).oneshot(get("/api", Some(session))).await.unwrap();
+        assert_eq!(emulator.calls(Endpoint::TokenRefresh), before + 1, "{status} {body}: one refresh");
+        if *ends {
+            assert_eq!(answer.status(), 401, "{status} {body} ends the session");
+            assert!(clears(&answer, "frontegg_session"), "{status} {body}: the cookie is cleared");
+        } else {
+            assert_eq!(answer.status(), 503, "{status} {body} keeps the session");
+            assert!(answer.headers().get("set-cookie").is_none(), "{status} {body}: never a logout");
+        }
+    }
+    emulator.set_token_endpoint_answer(None);
+    // Past the 2 s during which a failed refresh is not tried again.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    for ((status, body, ends), session) in cases.iter().zip(&sessions) {
+        let answer = api(&auth).oneshot(get("/api", Some(session))).await.unwrap();
+        let expected = if *ends { 401 } else { 200 };
+        assert_eq!(answer.status(), expected, "{status} {body}, once Frontegg answers again");
+    }
+}
+
+/// Whether Frontegg rotates refresh tokens is unconfirmed: a session lives on whether a refresh
+/// answers a new refresh token, the same one or none; a login answered without one gives a
+/// session that ends with its access token.
+#[tokio::test]
+async fn sessions_follow_every_reading_of_refresh_token_rotation() {
+    let emulator = Emulator::start().await;
+    emulator.set_login_token_lifetime(Duration::from_secs(1));
+    let auth = authenticator(&emulator, |s| s);
+    let login = auth.hosted_login().unwrap();
+    for mode in [RefreshTokens::Rotated, RefreshTokens::Repeated, RefreshTokens::Kept] {
+        emulator.set_refresh_tokens(mode);
+        let (session, _) = log_in(&emulator, login, "/auth/login", "user-1", false).await;
+        let before = emulator.calls(Endpoint::TokenRefresh);
+        for round in 1..=2 {
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            let answer = api(&auth).oneshot(get("/api", Some(&session))).await.unwrap();
+            assert_eq!(answer.status(), 200, "{mode:?}: after refresh {round}");
+        }
+        assert_eq!(emulator.calls(Endpoint::TokenRefresh) - before, 2, "{mode:?}: one refresh per expiry");
+    }
+    emulator.set_refresh_tokens(RefreshTokens::NotIssued);
+    let (session, _) = log_in(&emulator, login, "/auth/login", "user-1", false).await;
+    assert_eq!(api(&auth).oneshot(get("/api", Some(&session))).await.unwrap().status(), 200);
+    let before = emulator.calls(Endpoint::TokenRefresh);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let answer = api(&auth).oneshot(get("/api", Some(&session))).await.unwrap();
+    assert_eq!(answer.status(), 401, "no refresh token: the session ends with its access token");
+    assert!(clears(&answer, "frontegg_session"));
+    assert_eq!(emulator.calls(Endpoint::TokenRefresh), before, "nothing to refresh with");
 }
 
 #[tokio::test]

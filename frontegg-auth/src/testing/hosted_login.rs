@@ -14,7 +14,8 @@
 //! of MFA, so that a browser test clicks `#login-user-1` or `#login-user-1-mfa` and a plain HTTP
 //! test posts the same form. These endpoints ignore [`Surface`](super::Surface) behaviours, rate
 //! limits and vendor tokens (they are the environment's domain, not the gateway); their failure
-//! knob is [`Emulator::set_token_endpoint_failure`](super::Emulator::set_token_endpoint_failure).
+//! knobs are [`Emulator::set_token_endpoint_failure`](super::Emulator::set_token_endpoint_failure)
+//! and [`Emulator::set_token_endpoint_answer`](super::Emulator::set_token_endpoint_answer).
 
 // Handlers return `Result<Answer, Answer>` so that `?` turns a refusal into the answer itself;
 // the size of the error variant does not matter in a test server.
@@ -132,6 +133,36 @@ impl LoginUser {
     }
 }
 
+/// What the last call to `/oauth/token` with a readable body sent, secrets aside; see
+/// [`Emulator::last_token_request`](super::Emulator::last_token_request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenRequest {
+    /// The path called: `/oauth/token` or `/frontegg/oauth/token`.
+    pub path: String,
+    /// The `grant_type` sent, if any.
+    pub grant_type: Option<String>,
+    /// How the client authenticated.
+    pub client_authentication: ClientAuthentication,
+    /// The `frontegg-requested-application-id` header, if any.
+    pub requested_application_id: Option<String>,
+}
+
+/// What the token endpoint does with refresh tokens, since whether Frontegg rotates them is
+/// unconfirmed; see [`Emulator::set_refresh_tokens`](super::Emulator::set_refresh_tokens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefreshTokens {
+    /// Every refresh answers a new refresh token and refuses the used one from then on.
+    #[default]
+    Rotated,
+    /// A refresh answers the refresh token it was given, which stays valid.
+    Repeated,
+    /// A refresh answers no refresh token; the one it was given stays valid.
+    Kept,
+    /// No answer carries a refresh token: a session cannot outlive its first access token.
+    NotIssued,
+}
+
 /// How a call to `/oauth/token` authenticated its client; see
 /// [`Emulator::last_client_authentication`](super::Emulator::last_client_authentication).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -179,10 +210,13 @@ pub(super) struct LoginState {
     pub(super) token_lifetime: Duration,
     pub(super) id_token_nonce: Option<String>,
     pub(super) id_token_issued: bool,
-    pub(super) token_failure: Option<u16>,
+    pub(super) token_failure: Option<(u16, String)>,
+    pub(super) refresh_tokens_mode: RefreshTokens,
     pub(super) token_delay: Duration,
     pub(super) id_token_overrides: Vec<(String, Value)>,
-    pub(super) last_client_authentication: Option<ClientAuthentication>,
+    pub(super) last_token_request: Option<TokenRequest>,
+    /// Every refresh token issued and code verifier received, for leak tests.
+    pub(super) secrets: Vec<String>,
     pending: HashMap<String, PendingLogin>,
     codes: HashMap<String, IssuedCode>,
     refresh_tokens: HashMap<String, Session>,
@@ -198,9 +232,11 @@ impl LoginState {
             id_token_nonce: None,
             id_token_issued: true,
             token_failure: None,
+            refresh_tokens_mode: RefreshTokens::Rotated,
             token_delay: Duration::ZERO,
             id_token_overrides: Vec::new(),
-            last_client_authentication: None,
+            last_token_request: None,
+            secrets: Vec::new(),
             pending: HashMap::new(),
             codes: HashMap::new(),
             refresh_tokens: HashMap::new(),
@@ -210,6 +246,13 @@ impl LoginState {
     /// Refuses every refresh token issued so far.
     pub(super) fn revoke_refresh_tokens(&mut self) {
         self.refresh_tokens.clear();
+    }
+
+    /// Keeps a secret for [`Emulator::token_endpoint_secrets`](super::Emulator::token_endpoint_secrets) (a bounded list).
+    fn remember_secret(&mut self, secret: &str) {
+        if self.secrets.len() < 10_000 {
+            self.secrets.push(secret.to_owned());
+        }
     }
 
     fn user(&self, id: &str) -> Option<&LoginUser> {
@@ -259,7 +302,7 @@ pub(super) fn handle(
             authorize_page(shared.as_ref(), prefix, query)
         }
         (&Method::POST, "/oauth/authorize") => authorize_submit(shared.as_ref(), body),
-        (&Method::POST, "/oauth/token") => token(shared, headers, body),
+        (&Method::POST, "/oauth/token") => token(shared, &format!("{prefix}{path}"), headers, body),
         (&Method::GET, "/oauth/logout") => {
             shared.count(Endpoint::Logout);
             logout(query)
@@ -407,7 +450,12 @@ enum Client {
     None(Option<String>),
 }
 
-fn token(shared: &Arc<impl LoginHost + 'static>, headers: &HeaderMap, body: &[u8]) -> Result<Answer, Answer> {
+fn token(
+    shared: &Arc<impl LoginHost + 'static>,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Answer, Answer> {
     let parsed = token_params(headers, body);
     if let Ok(p) = &parsed {
         match p.get("grant_type").map(String::as_str) {
@@ -418,19 +466,32 @@ fn token(shared: &Arc<impl LoginHost + 'static>, headers: &HeaderMap, body: &[u8
     }
     let failure = {
         let mut login = shared.login();
-        if let Ok(Ok(client)) = parsed.as_ref().map(|p| client_of(headers, p)) {
-            login.last_client_authentication = Some(match client {
-                Client::Basic(_) => ClientAuthentication::Basic,
-                Client::Body(..) => ClientAuthentication::Body,
-                Client::None(_) => ClientAuthentication::None,
+        if let Ok(p) = &parsed
+            && let Ok(client) = client_of(headers, p)
+        {
+            login.last_token_request = Some(TokenRequest {
+                path: path.to_owned(),
+                grant_type: p.get("grant_type").cloned(),
+                client_authentication: match client {
+                    Client::Basic(_) => ClientAuthentication::Basic,
+                    Client::Body(..) => ClientAuthentication::Body,
+                    Client::None(_) => ClientAuthentication::None,
+                },
+                requested_application_id: headers
+                    .get("frontegg-requested-application-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
             });
+            if let Some(verifier) = p.get("code_verifier") {
+                login.remember_secret(verifier);
+            }
         }
-        login.token_failure
+        login.token_failure.clone()
     };
-    // The forced failure comes before any check, so that it answers every call, malformed ones
+    // The forced answer comes before any check, so that it answers every call, malformed ones
     // included, and consumes nothing.
-    if let Some(status) = failure {
-        return Err(forced_failure(status));
+    if let Some((status, body)) = failure {
+        return Err(forced_answer(status, body));
     }
     let p = parsed?;
     let client = client_of(headers, &p)?;
@@ -522,12 +583,19 @@ fn code_grant(
     p: &HashMap<String, String>,
 ) -> Result<Answer, Answer> {
     let code = p.get("code").ok_or_else(|| bad_request("invalid_request", "code is required"))?;
-    let (user, issued, lifetime, nonce_override, id_token_issued) = {
+    let (user, issued, lifetime, nonce_override, id_token_issued, mode) = {
         let mut login = shared.login();
         // The first use consumes the code, whatever its outcome: a replayed code always fails.
         let issued = login.codes.remove(code).ok_or_else(|| invalid_grant("unknown or already used code"))?;
         let user = login.user(&issued.user_id).cloned();
-        (user, issued, login.token_lifetime, login.id_token_nonce.clone(), login.id_token_issued)
+        (
+            user,
+            issued,
+            login.token_lifetime,
+            login.id_token_nonce.clone(),
+            login.id_token_issued,
+            login.refresh_tokens_mode,
+        )
     };
     if issued.expires <= Instant::now() {
         return Err(invalid_grant("expired code"));
@@ -558,29 +626,46 @@ fn code_grant(
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
     let nonce = nonce_override.or(issued.nonce);
     let grant = Grant { user: &user, sid: &issued.sid, mfa: issued.mfa, nonce: nonce.as_deref(), lifetime };
+    if mode == RefreshTokens::NotIssued {
+        return Ok(token_answer(shared, &grant, id_token_issued, None));
+    }
     let refresh_token = random_token()?;
-    let answer = token_answer(shared, &grant, id_token_issued, &refresh_token);
-    shared.login().refresh_tokens.insert(refresh_token, Session { user_id: user.id.clone(), sid: issued.sid });
+    let answer = token_answer(shared, &grant, id_token_issued, Some(&refresh_token));
+    let mut login = shared.login();
+    login.remember_secret(&refresh_token);
+    login.refresh_tokens.insert(refresh_token, Session { user_id: user.id.clone(), sid: issued.sid });
     Ok(answer)
 }
 
 fn refresh_grant(shared: &Arc<impl LoginHost + 'static>, p: &HashMap<String, String>) -> Result<Answer, Answer> {
     let used = p.get("refresh_token").ok_or_else(|| bad_request("invalid_request", "refresh_token is required"))?;
-    let (session, user, lifetime, id_token_issued) = {
+    let (session, user, lifetime, id_token_issued, mode) = {
         let mut login = shared.login();
-        // Rotation: the used token is gone for good, the answer carries its successor.
-        let session =
-            login.refresh_tokens.remove(used).ok_or_else(|| invalid_grant("unknown or already used refresh token"))?;
+        let mode = login.refresh_tokens_mode;
+        let session = match mode {
+            // Rotation: the used token is gone for good, the answer carries its successor.
+            RefreshTokens::Rotated => login.refresh_tokens.remove(used),
+            _ => login.refresh_tokens.get(used).map(|s| Session { user_id: s.user_id.clone(), sid: s.sid.clone() }),
+        };
+        let session = session.ok_or_else(|| invalid_grant("unknown or already used refresh token"))?;
         let user = login.user(&session.user_id).cloned();
-        (session, user, login.token_lifetime, login.id_token_issued)
+        (session, user, login.token_lifetime, login.id_token_issued, mode)
     };
     let user = user.ok_or_else(|| invalid_grant("the user no longer exists"))?;
     // A refresh is no new authentication: no MFA claims, no nonce.
     let grant = Grant { user: &user, sid: &session.sid, mfa: false, nonce: None, lifetime };
-    let refresh_token = random_token()?;
-    let answer = token_answer(shared, &grant, id_token_issued, &refresh_token);
-    shared.login().refresh_tokens.insert(refresh_token, session);
-    Ok(answer)
+    match mode {
+        RefreshTokens::Rotated => {
+            let refresh_token = random_token()?;
+            let answer = token_answer(shared, &grant, id_token_issued, Some(&refresh_token));
+            let mut login = shared.login();
+            login.remember_secret(&refresh_token);
+            login.refresh_tokens.insert(refresh_token, session);
+            Ok(answer)
+        }
+        RefreshTokens::Repeated => Ok(token_answer(shared, &grant, id_token_issued, Some(used))),
+        RefreshTokens::Kept | RefreshTokens::NotIssued => Ok(token_answer(shared, &grant, id_token_issued, None)),
+    }
 }
 
 /// What the tokens of one answer say.
@@ -596,7 +681,7 @@ fn token_answer(
     shared: &Arc<impl LoginHost + 'static>,
     grant: &Grant<'_>,
     id_token_issued: bool,
-    refresh_token: &str,
+    refresh_token: Option<&str>,
 ) -> Answer {
     let user = grant.user;
     let mut access =
@@ -614,9 +699,11 @@ fn token_answer(
     let mut body = json!({
         "token_type": "Bearer",
         "access_token": access.sign(),
-        "refresh_token": refresh_token,
         "expires_in": grant.lifetime.as_secs(),
     });
+    if let (Some(token), Some(fields)) = (refresh_token, body.as_object_mut()) {
+        fields.insert("refresh_token".to_owned(), Value::from(token));
+    }
     if id_token_issued && let Some(fields) = body.as_object_mut() {
         // Same `iat` and `exp` as the access token; no `type`, no tenant, no rights.
         let mut id = TokenBuilder::new(
@@ -754,15 +841,23 @@ fn invalid_client(description: &str, basic: bool) -> Answer {
     response
 }
 
-fn forced_failure(status: u16) -> Answer {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+/// The OAuth error body [`Emulator::set_token_endpoint_failure`](super::Emulator::set_token_endpoint_failure) answers with `status`.
+pub(super) fn failure_body(status: u16) -> String {
     let error = match status {
-        StatusCode::BAD_REQUEST => "invalid_grant",
-        StatusCode::UNAUTHORIZED => "invalid_client",
-        StatusCode::SERVICE_UNAVAILABLE => "temporarily_unavailable",
+        400 => "invalid_grant",
+        401 => "invalid_client",
+        503 => "temporarily_unavailable",
         _ => "server_error",
     };
-    oauth_error(status, error, "failure set by Emulator::set_token_endpoint_failure")
+    json!({"error": error, "error_description": "failure set by Emulator::set_token_endpoint_failure"}).to_string()
+}
+
+fn forced_answer(status: u16, body: String) -> Answer {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    no_store(response)
 }
 
 fn html(status: StatusCode, page: String) -> Answer {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::emulator::Emulator;
-use super::hosted_login::{ClientAuthentication, LoginHost, LoginUser};
+use super::hosted_login::{ClientAuthentication, LoginHost, LoginUser, RefreshTokens, TokenRequest};
 
 /// The hosted login's knobs.
 impl Emulator {
@@ -56,7 +56,21 @@ impl Emulator {
     /// `server_error` otherwise) and consumes no code and no refresh token. The call is still
     /// counted and its client authentication recorded.
     pub fn set_token_endpoint_failure(&self, status: Option<u16>) {
-        self.shared.login().token_failure = status;
+        self.shared.login().token_failure = status.map(|status| (status, super::hosted_login::failure_body(status)));
+    }
+
+    /// When `Some((status, body))`, every `/oauth/token` call answers that status with that body
+    /// (sent as JSON, whatever it holds) and consumes nothing: the shapes of a refusal Frontegg
+    /// has not confirmed (a 401 in Frontegg's own error format, an empty body, HTML...). `None`
+    /// restores normal answers; it undoes [`set_token_endpoint_failure`](Self::set_token_endpoint_failure) too.
+    pub fn set_token_endpoint_answer(&self, answer: Option<(u16, &str)>) {
+        self.shared.login().token_failure = answer.map(|(status, body)| (status, body.to_owned()));
+    }
+
+    /// What the token endpoint does with refresh tokens from now on (default
+    /// [`RefreshTokens::Rotated`]).
+    pub fn set_refresh_tokens(&self, mode: RefreshTokens) {
+        self.shared.login().refresh_tokens_mode = mode;
     }
 
     /// Sets claim `name` of every `id_token` from now to `value` (`Value::Null` removes it), after
@@ -86,7 +100,19 @@ impl Emulator {
     /// How the last `/oauth/token` call with a readable body authenticated its client, whatever
     /// its outcome; `None` before the first.
     pub fn last_client_authentication(&self) -> Option<ClientAuthentication> {
-        self.shared.login().last_client_authentication
+        self.last_token_request().map(|request| request.client_authentication)
+    }
+
+    /// What the last `/oauth/token` call with a readable body sent (path, grant, client
+    /// authentication, `frontegg-requested-application-id`), whatever its outcome.
+    pub fn last_token_request(&self) -> Option<TokenRequest> {
+        self.shared.login().last_token_request.clone()
+    }
+
+    /// Every refresh token the token endpoint issued and every `code_verifier` it received, so
+    /// that a test can look for them where they must not be (logs, cookies, the store).
+    pub fn token_endpoint_secrets(&self) -> Vec<String> {
+        self.shared.login().secrets.clone()
     }
 
     /// Signs in as `user` (with MFA or not) the way the sign-in page at `authorize_url` would,

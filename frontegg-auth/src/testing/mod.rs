@@ -20,5 +20,5 @@ pub mod redis;
 pub use directory::{IdsParameter, MetadataReading, OffsetReading};
 pub use emulator::{AccessToken, Behaviour, Emulator, Surface};
 pub use endpoint::Endpoint;
-pub use hosted_login::{ClientAuthentication, LoginUser};
+pub use hosted_login::{ClientAuthentication, LoginUser, RefreshTokens, TokenRequest};
 pub use mint::TokenBuilder;
