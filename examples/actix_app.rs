@@ -36,11 +36,13 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             // /auth/login, /auth/callback, /auth/logout; before the catch-all scope below.
             .service(login_scope(&auth))
             // For browsers: a visitor without a session is sent to the hosted login, and comes back.
-            .service(web::resource("/app").wrap(authenticate(auth.clone()).redirect_to_login()).route(get().to(
-                |identity: Identity| async move {
-                    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(common::app_page(&identity))
-                },
-            )))
+            .service(web::resource("/app").wrap(authenticate(auth.clone()).redirect_to_login()).route(get().to({
+                let auth = auth.clone();
+                move |identity: Identity| {
+                    let page = common::app_page(&identity, &auth);
+                    async move { HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page) }
+                }
+            })))
             // Every route below needs a valid credential (a bearer token, an access token, or the
             // session cookie of a logged-in browser); each states what more it needs.
             .service(

@@ -40,7 +40,13 @@ pub fn app(auth: Authenticator) -> Router {
 
     // For browsers: a visitor without a session is sent to the hosted login, and comes back.
     let pages = Router::new()
-        .route("/app", get(|identity: Identity| async move { Html(common::app_page(&identity)) }))
+        .route("/app", {
+            let auth = auth.clone();
+            get(move |identity: Identity| {
+                let page = common::app_page(&identity, &auth);
+                async move { Html(page) }
+            })
+        })
         .layer(authenticate(auth.clone()).redirect_to_login());
 
     // Every route below needs a valid credential (a bearer token, an access token, or the

@@ -178,6 +178,10 @@ async fn session_keys_rotate_and_undecryptable_sessions_are_no_credential() {
         });
         assert!(cleared, "{what}: the cookie is cleared");
     }
+    // Past the first level (1 s), so that these read the store again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let stored = redis.dump().into_iter().filter(|(k, _)| k.contains(":session:")).count();
+    assert_eq!(stored, 2, "no instance deleted a session it could not open");
     assert_eq!(me(&http, &both, &sealed_old).await.status(), 200, "left in the store for those who can open it");
     assert_eq!(me(&http, &new, &sealed_new).await.status(), 200);
 }

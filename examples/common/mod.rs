@@ -98,7 +98,7 @@ fn hosted_login() -> Result<frontegg_auth::LoginSettings, Box<dyn std::error::Er
 /// The `/app` page of a logged-in user: name, email, roles, a button that calls `/reports` with
 /// the session cookie (same origin), and the logout link.
 #[allow(dead_code)] // each binary uses what it needs
-pub fn app_page(identity: &frontegg_auth::Identity) -> String {
+pub fn app_page(identity: &frontegg_auth::Identity, auth: &frontegg_auth::Authenticator) -> String {
     let escape = |text: &str| {
         text.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -109,6 +109,8 @@ pub fn app_page(identity: &frontegg_auth::Identity) -> String {
     let name = escape(identity.name().unwrap_or("(no name)"));
     let email = escape(identity.email().unwrap_or("(no email)"));
     let roles = escape(&identity.roles().join(", "));
+    // The logout route is where the login's settings put it (FRONTEGG_LOGIN_ROUTES).
+    let logout = escape(&auth.hosted_login().map_or_else(|| "/auth/logout".to_owned(), |l| l.settings().logout_path()));
     format!(
         r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>frontegg-rs example</title></head>
@@ -118,7 +120,7 @@ pub fn app_page(identity: &frontegg_auth::Identity) -> String {
 <p>Roles: <span id="roles">{roles}</span></p>
 <p><button id="load-reports" type="button">Load reports</button> <span id="reports-status"></span></p>
 <pre id="reports"></pre>
-<p><a id="logout" href="/auth/logout">Log out</a></p>
+<p><a id="logout" href="{logout}">Log out</a></p>
 <script>
 document.getElementById("load-reports").addEventListener("click", async () => {{
   const answer = await fetch("/reports", {{ credentials: "same-origin" }});

@@ -39,11 +39,13 @@
 //!
 //! The access token is refreshed (`grant_type=refresh_token`) a margin before it expires, one
 //! refresh at a time per session: in process behind a gate, across a fleet behind a short lock
-//! in Redis, because Frontegg rotates refresh tokens. A refresh Frontegg refuses ends the
-//! session, unless the refusal blames the app's own client (`invalid_client` and the like: a
-//! configuration problem); one that fails on the network, with a 5xx, 408 or 429, or with such
-//! a refusal keeps it: the request is served with the current token while it is still valid,
-//! and answered 503 once it is not.
+//! in Redis, because Frontegg may rotate refresh tokens. A refresh Frontegg refuses (a 400, 401
+//! or 403 with a JSON body or none) ends the session, unless the refusal blames the app's own
+//! client (`invalid_client` and the like: a configuration problem). One that fails otherwise
+//! (the network, a 5xx, 408 or 429, a redirect, another 4xx, a page that is not JSON, an
+//! unusable answer) or with such a refusal keeps it: the request is served with the current
+//! token while it is still valid, and answered 503 once it is not. A session Frontegg gave no
+//! refresh token is served until its access token expires, and ends then.
 //!
 //! A request that has an `Authorization` or `x-api-key` header is judged by that header alone.
 //! An unsafe method (anything but GET, HEAD, OPTIONS, TRACE) authenticated by the cookie alone
@@ -71,8 +73,9 @@ use crate::sessions::{Record, Replaced, Sessions, StoreDown, ms, now_ms};
 use crate::telemetry::{Login, Refresh, SessionEvent};
 use crate::verify::Verifier;
 
-/// After a refresh failed on the network or with a 5xx, the other requests of the session do
-/// not try again for this long (they answer 503, or serve the still valid token).
+/// After a refresh failed without ending the session (an outage, an unusable answer, the app's
+/// own credentials refused), the other requests of the session do not try again for this long
+/// (they answer 503, or serve the still valid token).
 const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(2);
 
 /// An answer of a login route: status, headers, body, rendered alike by every adapter.
@@ -531,11 +534,13 @@ impl HostedLogin {
         if from_store && sessions.touch(&id, self.ttl(&record, now)).await.is_err() {
             tracing::debug!("the session store could not record a session's activity");
         }
-        if !self.needs_refresh(&record, now) {
+        let still_valid = record.expires > now;
+        // Without a refresh token (Frontegg need not give one), the token serves until it
+        // expires, and the session ends with it.
+        if !self.needs_refresh(&record, now) || (still_valid && record.refresh.is_none()) {
             return SessionLookup::Active(record.access_token());
         }
         // Still valid: refresh if nobody is, else serve it. Expired: wait for the refresh.
-        let still_valid = record.expires > now;
         match self.refreshed(&id, !still_valid).await {
             Refreshed::Record(record) => SessionLookup::Active(record.access_token()),
             Refreshed::Ended => SessionLookup::Gone,
@@ -627,14 +632,14 @@ impl HostedLogin {
 
     async fn refresh_now(&self, id: &SessionId, record: Record) -> Refreshed {
         let sessions = &self.inner.sessions;
-        let end = |why: &str| {
+        let end = async |why: &str| {
             crate::telemetry::session_refresh(Refresh::Ended);
             tracing::info!(reason = why, "a session ended: its refresh was refused");
+            let _ = sessions.delete(id).await;
+            Refreshed::Ended
         };
         let Some(refresh_token) = &record.refresh else {
-            end("no refresh token");
-            let _ = sessions.delete(id).await;
-            return Refreshed::Ended;
+            return end("no refresh token").await;
         };
         let unavailable = || {
             crate::telemetry::session_refresh(Refresh::Unavailable);
@@ -642,31 +647,32 @@ impl HostedLogin {
         };
         let tokens = match self.inner.tokens.refresh(refresh_token).await {
             Ok(tokens) => tokens,
-            Err(fault @ TokenFault::Refused { error }) if fault.blames_the_client() => {
+            Err(fault @ TokenFault::Refused { status, error }) if fault.blames_the_client() => {
                 // The app's own credentials are refused: a configuration problem, not the
                 // user's; the session stays.
-                tracing::error!(error, "Frontegg refused a session's refresh request: check the client credentials");
+                tracing::error!(
+                    status,
+                    error,
+                    "Frontegg refused a session's refresh request: check the client credentials"
+                );
                 return unavailable();
             }
-            // A refresh token Frontegg refuses ends the session, whatever the refusal's shape.
-            Err(TokenFault::Refused { error }) => {
-                end(error);
-                let _ = sessions.delete(id).await;
-                return Refreshed::Ended;
+            Err(TokenFault::Refused { error: "invalid_grant", .. }) => return end("invalid_grant").await,
+            // A refresh token refused in another shape ends the session too (see
+            // `TokenFault::blames_the_client`); said louder, since that shape is unconfirmed.
+            Err(TokenFault::Refused { status, error }) => {
+                tracing::warn!(status, error, "Frontegg refused a session's refresh other than with invalid_grant");
+                return end(error).await;
             }
             Err(TokenFault::Unavailable | TokenFault::Malformed) => {
-                tracing::warn!("a session's refresh failed: Frontegg could not be reached or answered 5xx");
+                tracing::warn!("a session's refresh failed: Frontegg could not be reached or gave no usable answer");
                 return unavailable();
             }
         };
         let fresh = match self.checked(&tokens, None, Some(&record.sub)).await {
             Ok((fresh, _)) => fresh,
             Err(Checked::Unavailable) => return unavailable(),
-            Err(Checked::Invalid(why)) => {
-                end(why);
-                let _ = sessions.delete(id).await;
-                return Refreshed::Ended;
-            }
+            Err(Checked::Invalid(why)) => return end(why).await,
         };
         let record = Record { refresh: fresh.refresh.or(record.refresh), created: record.created, ..fresh };
         let now = now_ms();

@@ -86,39 +86,61 @@ struct Answer {
     refresh_token: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ErrorAnswer {
-    error: String,
-}
+/// OAuth's error codes (RFC 6749 §5.2), the only ones kept from an answer (they may be logged).
+const OAUTH_ERRORS: [&str; 6] = [
+    "invalid_grant",
+    "invalid_request",
+    "invalid_client",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
+/// Those of [`OAUTH_ERRORS`] that name the app's own client rather than the grant.
+const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope"];
 
 /// Why the token endpoint gave no tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TokenFault {
-    /// Frontegg refused the grant (any other 4xx): the code or the refresh token is no good,
-    /// or the app's own credentials are (see [`TokenFault::blames_the_client`]). `error` is
-    /// one of OAuth's codes, kept only when it is one, else `refused`.
-    Refused { error: &'static str },
-    /// Frontegg could not be reached, timed out, answered 5xx, 408 or 429: try again later.
+    /// Frontegg refused the grant: a 400, 401 or 403 with a JSON body (OAuth's or Frontegg's own
+    /// error format) or none. The code or the refresh token is no good, or the app's own
+    /// credentials are (see [`TokenFault::blames_the_client`]). `error` is one of OAuth's codes,
+    /// kept only when it is one, else `refused`.
+    Refused { status: u16, error: &'static str },
+    /// Frontegg could not be reached or timed out; or something else than its token endpoint
+    /// answered: a 5xx, 408, 429, a redirect, any other 4xx (a wrong path, a proxy), or a
+    /// refusal whose body is not JSON (a gateway's or a firewall's page). Try again later.
     Unavailable,
     /// A 2xx whose body is not a token answer.
     Malformed,
 }
 
 impl TokenFault {
-    /// Whether a refusal names the app's own client, credentials or request (RFC 6749 §5.2)
-    /// rather than the grant: such a refusal is a configuration problem, not the user's, and
-    /// must not end a session. Every other refusal, Frontegg's own error format and bodies
-    /// without an OAuth code included, counts against the grant, so that a refresh token
-    /// refused in a shape nobody confirmed (Frontegg's Android SDK reads a 401 as "session
-    /// invalid") ends the session instead of answering 503 until its absolute lifetime.
+    /// Whether a refusal names the app's own client, credentials or request type (RFC 6749
+    /// §5.2) rather than the grant: a configuration problem, not the user's, which must not end
+    /// a session. Every other refusal (`invalid_grant`, `invalid_request`, Frontegg's own error
+    /// format, an empty body) counts against the grant, so that a refresh token refused in a
+    /// shape nobody confirmed (Frontegg's Android SDK reads a 401 as "session invalid") ends the
+    /// session instead of answering 503 until its absolute lifetime.
     pub(crate) fn blames_the_client(&self) -> bool {
-        matches!(
-            self,
-            TokenFault::Refused {
-                error: "invalid_client" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope"
-            }
-        )
+        matches!(self, TokenFault::Refused { error, .. } if CLIENT_ERRORS.contains(error))
     }
+}
+
+/// What a non-2xx answer of the token endpoint means (see [`TokenFault`]).
+fn refusal(status: http::StatusCode, body: &[u8]) -> TokenFault {
+    use http::StatusCode;
+    if !matches!(status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+        return TokenFault::Unavailable;
+    }
+    let code = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(answer) => answer.get("error").and_then(serde_json::Value::as_str).map(str::to_owned),
+        Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
+        // Not the token endpoint's own answer: a gateway's or a firewall's page.
+        Err(_) => return TokenFault::Unavailable,
+    };
+    let error = OAUTH_ERRORS.into_iter().find(|known| code.as_deref() == Some(*known)).unwrap_or("refused");
+    TokenFault::Refused { status: status.as_u16(), error }
 }
 
 /// The token endpoint, with the client credentials.
@@ -223,23 +245,46 @@ impl TokenEndpoint {
                 refresh: answer.refresh_token.filter(|t| !t.is_empty()).map(TokenString::new),
             });
         }
-        if status.is_server_error()
-            || status == http::StatusCode::TOO_MANY_REQUESTS
-            || status == http::StatusCode::REQUEST_TIMEOUT
-        {
-            return Err(TokenFault::Unavailable);
-        }
-        // A 4xx: the grant is refused. Only OAuth's own codes are kept (they may be logged).
-        let error = serde_json::from_slice::<ErrorAnswer>(&body).map(|e| e.error).unwrap_or_default();
-        let error = match error.as_str() {
-            "invalid_grant" => "invalid_grant",
-            "invalid_client" => "invalid_client",
-            "invalid_request" => "invalid_request",
-            "unauthorized_client" => "unauthorized_client",
-            "unsupported_grant_type" => "unsupported_grant_type",
-            "invalid_scope" => "invalid_scope",
-            _ => "refused",
+        Err(refusal(status, &body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_told_from_outages_and_from_the_app_s_own_faults() {
+        let ends = |status: u16, body: &str| {
+            let fault = refusal(http::StatusCode::from_u16(status).unwrap(), body.as_bytes());
+            match fault {
+                TokenFault::Refused { .. } => Some(!fault.blames_the_client()),
+                _ => None,
+            }
         };
-        Err(TokenFault::Refused { error })
+        // The grant refused: the session ends.
+        assert_eq!(ends(400, r#"{"error":"invalid_grant"}"#), Some(true));
+        assert_eq!(ends(400, r#"{"error":"invalid_request"}"#), Some(true));
+        assert_eq!(ends(401, r#"{"errors":["Unauthorized"],"statusCode":401}"#), Some(true));
+        assert_eq!(ends(401, ""), Some(true));
+        assert_eq!(ends(403, " \n"), Some(true));
+        assert_eq!(ends(400, r#"{"error":"something_new"}"#), Some(true));
+        // The app's own client refused: the session stays.
+        for code in CLIENT_ERRORS {
+            assert_eq!(ends(400, &format!(r#"{{"error":"{code}"}}"#)), Some(false), "{code}");
+        }
+        assert_eq!(ends(401, r#"{"error":"invalid_client"}"#), Some(false));
+        // Not the token endpoint refusing: an outage, the session stays.
+        for status in [301, 302, 307, 404, 405, 407, 408, 409, 421, 425, 429, 500, 502, 503] {
+            assert_eq!(ends(status, r#"{"error":"invalid_grant"}"#), None, "{status}");
+        }
+        assert_eq!(ends(403, "<html>Forbidden</html>"), None);
+        assert_eq!(ends(401, "Unauthorized"), None);
+    }
+
+    #[test]
+    fn only_oauth_s_codes_are_kept() {
+        let fault = refusal(http::StatusCode::BAD_REQUEST, br#"{"error":"eyJhbGciOi.secret"}"#);
+        assert_eq!(fault, TokenFault::Refused { status: 400, error: "refused" });
     }
 }

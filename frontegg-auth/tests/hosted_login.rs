@@ -220,22 +220,29 @@ async fn on_https_cookies_are_secure_host_cookies() {
     assert_eq!(api(&auth).oneshot(get("/api", Some(&plain))).await.unwrap().status(), 401, "only the __Host- name");
 }
 
-/// How Frontegg refuses a dead refresh token is unconfirmed: every refusal ends the session
-/// (401, cookie cleared) except those that blame the app's own client, which keep it like an
-/// outage (503, then 200 once Frontegg answers again).
+/// How Frontegg refuses a dead refresh token is unconfirmed: every refusal (a 400, 401 or 403
+/// with a JSON body or none) ends the session (401, cookie cleared) except those that blame the
+/// app's own client, which keep it like an outage, and like answers that are not the token
+/// endpoint's (503, then 200 once Frontegg answers again).
 #[tokio::test]
 async fn a_refused_refresh_ends_the_session_unless_it_blames_the_app() {
     let emulator = Emulator::start().await;
     emulator.set_login_token_lifetime(Duration::from_secs(1));
     let auth = authenticator(&emulator, |s| s);
     let login = auth.hosted_login().unwrap();
-    let cases: [(u16, &str, bool); 12] = [
+    let cases: [(u16, &str, bool); 17] = [
         (400, r#"{"error":"invalid_grant"}"#, true),
         (400, r#"{"error":"invalid_request","error_description":"refresh token expired"}"#, true),
         // Frontegg's own error format; its Android SDK reads a 401 as "session invalid".
         (401, r#"{"errors":["Unauthorized"],"statusCode":401}"#, true),
         (401, "", true),
-        (403, "<html>Forbidden</html>", true),
+        (403, r#"{"errors":["Forbidden"]}"#, true),
+        // A gateway's or a firewall's page, a redirect, a wrong path, an unusable answer.
+        (403, "<html>Forbidden</html>", false),
+        (401, "Unauthorized", false),
+        (302, "", false),
+        (404, r#"{"error":"invalid_grant"}"#, false),
+        (200, "{}", false),
         (401, r#"{"error":"invalid_client"}"#, false),
         (400, r#"{"error":"unauthorized_client"}"#, false),
         (400, r#"{"error":"unsupported_grant_type"}"#, false),
@@ -274,7 +281,7 @@ async fn a_refused_refresh_ends_the_session_unless_it_blames_the_app() {
 
 /// Whether Frontegg rotates refresh tokens is unconfirmed: a session lives on whether a refresh
 /// answers a new refresh token, the same one or none; a login answered without one gives a
-/// session that ends with its access token.
+/// session served until its access token expires, and ended then.
 #[tokio::test]
 async fn sessions_follow_every_reading_of_refresh_token_rotation() {
     let emulator = Emulator::start().await;
@@ -293,10 +300,17 @@ async fn sessions_follow_every_reading_of_refresh_token_rotation() {
         assert_eq!(emulator.calls(Endpoint::TokenRefresh) - before, 2, "{mode:?}: one refresh per expiry");
     }
     emulator.set_refresh_tokens(RefreshTokens::NotIssued);
+    emulator.set_login_token_lifetime(Duration::from_secs(5));
+    // JWTs count whole seconds: logged in just after a second starts, the token has 4.7-5 s
+    // left, so 4.2 s later it is within the refresh margin (a fifth of that) and still valid.
+    let into = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_millis();
+    tokio::time::sleep(Duration::from_millis(u64::from(1000 - into))).await;
     let (session, _) = log_in(&emulator, login, "/auth/login", "user-1", false).await;
-    assert_eq!(api(&auth).oneshot(get("/api", Some(&session))).await.unwrap().status(), 200);
     let before = emulator.calls(Endpoint::TokenRefresh);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
+    let answer = api(&auth).oneshot(get("/api", Some(&session))).await.unwrap();
+    assert_eq!(answer.status(), 200, "nothing to refresh with: served until it expires");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let answer = api(&auth).oneshot(get("/api", Some(&session))).await.unwrap();
     assert_eq!(answer.status(), 401, "no refresh token: the session ends with its access token");
     assert!(clears(&answer, "frontegg_session"));

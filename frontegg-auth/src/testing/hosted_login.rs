@@ -151,6 +151,7 @@ pub struct TokenRequest {
 /// What the token endpoint does with refresh tokens, since whether Frontegg rotates them is
 /// unconfirmed; see [`Emulator::set_refresh_tokens`](super::Emulator::set_refresh_tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RefreshTokens {
     /// Every refresh answers a new refresh token and refuses the used one from then on.
     #[default]
@@ -160,6 +161,7 @@ pub enum RefreshTokens {
     /// A refresh answers no refresh token; the one it was given stays valid.
     Kept,
     /// No answer carries a refresh token: a session cannot outlive its first access token.
+    /// Refresh tokens issued before still refresh, as with [`Kept`](Self::Kept).
     NotIssued,
 }
 
@@ -198,12 +200,13 @@ struct IssuedCode {
 }
 
 /// What a refresh token stands for: a login session.
+#[derive(Clone)]
 struct Session {
     user_id: String,
     sid: String,
 }
 
-/// The hosted login's state; secrets are map keys, and none of these types is `Debug`.
+/// The hosted login's state; secrets are map keys or in `secrets`, and it is not `Debug`.
 pub(super) struct LoginState {
     pub(super) users: Vec<LoginUser>,
     pub(super) application_id: Option<String>,
@@ -629,12 +632,12 @@ fn code_grant(
     if mode == RefreshTokens::NotIssued {
         return Ok(token_answer(shared, &grant, id_token_issued, None));
     }
-    let refresh_token = random_token()?;
-    let answer = token_answer(shared, &grant, id_token_issued, Some(&refresh_token));
-    let mut login = shared.login();
-    login.remember_secret(&refresh_token);
-    login.refresh_tokens.insert(refresh_token, Session { user_id: user.id.clone(), sid: issued.sid });
-    Ok(answer)
+    with_new_refresh_token(
+        shared,
+        &grant,
+        id_token_issued,
+        Session { user_id: user.id.clone(), sid: issued.sid.clone() },
+    )
 }
 
 fn refresh_grant(shared: &Arc<impl LoginHost + 'static>, p: &HashMap<String, String>) -> Result<Answer, Answer> {
@@ -645,7 +648,7 @@ fn refresh_grant(shared: &Arc<impl LoginHost + 'static>, p: &HashMap<String, Str
         let session = match mode {
             // Rotation: the used token is gone for good, the answer carries its successor.
             RefreshTokens::Rotated => login.refresh_tokens.remove(used),
-            _ => login.refresh_tokens.get(used).map(|s| Session { user_id: s.user_id.clone(), sid: s.sid.clone() }),
+            _ => login.refresh_tokens.get(used).cloned(),
         };
         let session = session.ok_or_else(|| invalid_grant("unknown or already used refresh token"))?;
         let user = login.user(&session.user_id).cloned();
@@ -655,17 +658,25 @@ fn refresh_grant(shared: &Arc<impl LoginHost + 'static>, p: &HashMap<String, Str
     // A refresh is no new authentication: no MFA claims, no nonce.
     let grant = Grant { user: &user, sid: &session.sid, mfa: false, nonce: None, lifetime };
     match mode {
-        RefreshTokens::Rotated => {
-            let refresh_token = random_token()?;
-            let answer = token_answer(shared, &grant, id_token_issued, Some(&refresh_token));
-            let mut login = shared.login();
-            login.remember_secret(&refresh_token);
-            login.refresh_tokens.insert(refresh_token, session);
-            Ok(answer)
-        }
+        RefreshTokens::Rotated => with_new_refresh_token(shared, &grant, id_token_issued, session.clone()),
         RefreshTokens::Repeated => Ok(token_answer(shared, &grant, id_token_issued, Some(used))),
         RefreshTokens::Kept | RefreshTokens::NotIssued => Ok(token_answer(shared, &grant, id_token_issued, None)),
     }
+}
+
+/// A token answer with a new refresh token, which stands for `session` from now on.
+fn with_new_refresh_token(
+    shared: &Arc<impl LoginHost + 'static>,
+    grant: &Grant<'_>,
+    id_token_issued: bool,
+    session: Session,
+) -> Result<Answer, Answer> {
+    let refresh_token = random_token()?;
+    let answer = token_answer(shared, grant, id_token_issued, Some(&refresh_token));
+    let mut login = shared.login();
+    login.remember_secret(&refresh_token);
+    login.refresh_tokens.insert(refresh_token, session);
+    Ok(answer)
 }
 
 /// What the tokens of one answer say.
@@ -821,7 +832,11 @@ fn no_store(mut response: Answer) -> Answer {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Answer {
-    no_store(answer::json(status, json!({"error": error, "error_description": description})))
+    no_store(answer::json(status, oauth_error_body(error, description)))
+}
+
+fn oauth_error_body(error: &str, description: &str) -> Value {
+    json!({"error": error, "error_description": description})
 }
 
 fn bad_request(error: &str, description: &str) -> Answer {
@@ -849,21 +864,22 @@ pub(super) fn failure_body(status: u16) -> String {
         503 => "temporarily_unavailable",
         _ => "server_error",
     };
-    json!({"error": error, "error_description": "failure set by Emulator::set_token_endpoint_failure"}).to_string()
+    oauth_error_body(error, "failure set by Emulator::set_token_endpoint_failure").to_string()
 }
 
 fn forced_answer(status: u16, body: String) -> Answer {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    no_store(response)
+    text(status, "application/json", body)
 }
 
 fn html(status: StatusCode, page: String) -> Answer {
-    let mut response = Response::new(Full::new(Bytes::from(page)));
+    text(status, "text/html; charset=utf-8", page)
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Answer {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     no_store(response)
 }
 

@@ -104,13 +104,15 @@ impl Emulator {
     }
 
     /// What the last `/oauth/token` call with a readable body sent (path, grant, client
-    /// authentication, `frontegg-requested-application-id`), whatever its outcome.
+    /// authentication, `frontegg-requested-application-id`), whatever its outcome. A call whose
+    /// client authentication cannot be read (Basic and body at once) is not recorded.
     pub fn last_token_request(&self) -> Option<TokenRequest> {
         self.shared.login().last_token_request.clone()
     }
 
-    /// Every refresh token the token endpoint issued and every `code_verifier` it received, so
-    /// that a test can look for them where they must not be (logs, cookies, the store).
+    /// Every refresh token the token endpoint issued and every `code_verifier` it received (the
+    /// first 10 000), so that a test can look for them where they must not be (logs, cookies,
+    /// the store).
     pub fn token_endpoint_secrets(&self) -> Vec<String> {
         self.shared.login().secrets.clone()
     }
