@@ -33,7 +33,8 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             )
             // A credential is optional here, but one that is sent must be valid.
             .service(web::resource("/optional").wrap(authenticate_optional(auth.clone())).route(get().to(optional)))
-            // /auth/login, /auth/callback, /auth/logout; before the catch-all scope below.
+            // /auth/login, /auth/callback, /auth/logout (at the prefix of the login's settings,
+            // FRONTEGG_LOGIN_ROUTES); before the catch-all scope below.
             .service(login_scope(&auth))
             // For browsers: a visitor without a session is sent to the hosted login, and comes back.
             .service(web::resource("/app").wrap(authenticate(auth.clone()).redirect_to_login()).route(get().to({

@@ -40,10 +40,10 @@
 //! The access token is refreshed (`grant_type=refresh_token`) a margin before it expires, one
 //! refresh at a time per session: in process behind a gate, across a fleet behind a short lock
 //! in Redis, because Frontegg may rotate refresh tokens. A refresh Frontegg refuses (a 400, 401
-//! or 403 with a JSON body or none) ends the session, unless the refusal blames the app's own
+//! or 403 in OAuth's or Frontegg's error format, or with no body) ends the session, unless the refusal blames the app's own
 //! client (`invalid_client` and the like: a configuration problem). One that fails otherwise
-//! (the network, a 5xx, 408 or 429, a redirect, another 4xx, a page that is not JSON, an
-//! unusable answer) or with such a refusal keeps it: the request is served with the current
+//! (the network, a 5xx, 408 or 429, a redirect, another 4xx, a body in neither error format,
+//! an unusable answer) or with such a refusal keeps it: the request is served with the current
 //! token while it is still valid, and answered 503 once it is not. A session Frontegg gave no
 //! refresh token is served until its access token expires, and ends then.
 //!
@@ -74,8 +74,8 @@ use crate::telemetry::{Login, Refresh, SessionEvent};
 use crate::verify::Verifier;
 
 /// After a refresh failed without ending the session (an outage, an unusable answer, the app's
-/// own credentials refused), the other requests of the session do not try again for this long
-/// (they answer 503, or serve the still valid token).
+/// own client refused), the other requests of the session in this process do not try again for
+/// this long (they answer 503, or serve the still valid token).
 const FAILED_REFRESH_PAUSE: Duration = Duration::from_secs(2);
 
 /// An answer of a login route: status, headers, body, rendered alike by every adapter.
@@ -349,7 +349,16 @@ impl HostedLogin {
         };
         let tokens = match self.inner.tokens.exchange(&code, &settings.redirect_uri(), &pending.verifier).await {
             Ok(tokens) => tokens,
-            Err(TokenFault::Refused { .. }) => {
+            Err(fault @ TokenFault::Refused { status, error }) => {
+                if fault.blames_the_client() {
+                    tracing::error!(
+                        status,
+                        error,
+                        "Frontegg refused the app's client at the token endpoint: check the client credentials"
+                    );
+                } else {
+                    tracing::info!(status, error, "Frontegg refused a login's code");
+                }
                 return refuse(Login::CodeRefused, "Frontegg refused the login's code", cookies);
             }
             Err(TokenFault::Unavailable | TokenFault::Malformed) => {
@@ -634,7 +643,7 @@ impl HostedLogin {
         let sessions = &self.inner.sessions;
         let end = async |why: &str| {
             crate::telemetry::session_refresh(Refresh::Ended);
-            tracing::info!(reason = why, "a session ended: its refresh was refused");
+            tracing::info!(reason = why, "a session ended at its refresh");
             let _ = sessions.delete(id).await;
             Refreshed::Ended
         };

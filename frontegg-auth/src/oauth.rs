@@ -102,14 +102,15 @@ const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "unsu
 /// Why the token endpoint gave no tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TokenFault {
-    /// Frontegg refused the grant: a 400, 401 or 403 with a JSON body (OAuth's or Frontegg's own
-    /// error format) or none. The code or the refresh token is no good, or the app's own
+    /// Frontegg refused the grant: a 400, 401 or 403 whose body is OAuth's error format
+    /// (`{"error": ..}`), Frontegg's own (`{"errors": [..]}`) or empty. The code or the refresh token is no good, or the app's own
     /// credentials are (see [`TokenFault::blames_the_client`]). `error` is one of OAuth's codes,
     /// kept only when it is one, else `refused`.
     Refused { status: u16, error: &'static str },
     /// Frontegg could not be reached or timed out; or something else than its token endpoint
     /// answered: a 5xx, 408, 429, a redirect, any other 4xx (a wrong path, a proxy), or a
-    /// refusal whose body is not JSON (a gateway's or a firewall's page). Try again later.
+    /// refusal in neither error format (a gateway's or a firewall's page, other JSON). Try
+    /// again later.
     Unavailable,
     /// A 2xx whose body is not a token answer.
     Malformed,
@@ -117,8 +118,8 @@ pub(crate) enum TokenFault {
 
 impl TokenFault {
     /// Whether a refusal names the app's own client, credentials or request type (RFC 6749
-    /// §5.2) rather than the grant: a configuration problem, not the user's, which must not end
-    /// a session. Every other refusal (`invalid_grant`, `invalid_request`, Frontegg's own error
+    /// §5.2; a 401 with a `Basic` challenge is `invalid_client`) rather than the grant: a
+    /// configuration problem, not the user's, which must not end a session. Every other refusal (`invalid_grant`, `invalid_request`, Frontegg's own error
     /// format, an empty body) counts against the grant, so that a refresh token refused in a
     /// shape nobody confirmed (Frontegg's Android SDK reads a 401 as "session invalid") ends the
     /// session instead of answering 503 until its absolute lifetime.
@@ -127,19 +128,32 @@ impl TokenFault {
     }
 }
 
-/// What a non-2xx answer of the token endpoint means (see [`TokenFault`]).
-fn refusal(status: http::StatusCode, body: &[u8]) -> TokenFault {
+/// What a non-2xx answer of the token endpoint means (see [`TokenFault`]); `basic_challenge`:
+/// whether it carries `WWW-Authenticate: Basic`, RFC 6749's answer to a client whose
+/// authentication failed.
+fn refusal(status: http::StatusCode, basic_challenge: bool, body: &[u8]) -> TokenFault {
     use http::StatusCode;
+    use serde_json::Value;
     if !matches!(status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
         return TokenFault::Unavailable;
     }
-    let code = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(answer) => answer.get("error").and_then(serde_json::Value::as_str).map(str::to_owned),
+    let code = match serde_json::from_slice::<Value>(body) {
+        // OAuth's error format, or Frontegg's own (`{"errors": [...]}`).
+        Ok(Value::Object(answer))
+            if answer.get("error").is_some_and(Value::is_string)
+                || answer.get("errors").is_some_and(Value::is_array) =>
+        {
+            answer.get("error").and_then(Value::as_str).map(str::to_owned)
+        }
         Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
-        // Not the token endpoint's own answer: a gateway's or a firewall's page.
-        Err(_) => return TokenFault::Unavailable,
+        // Not the token endpoint's own answer: a gateway's or a firewall's.
+        _ => return TokenFault::Unavailable,
     };
-    let error = OAUTH_ERRORS.into_iter().find(|known| code.as_deref() == Some(*known)).unwrap_or("refused");
+    let error = if status == StatusCode::UNAUTHORIZED && basic_challenge {
+        "invalid_client"
+    } else {
+        OAUTH_ERRORS.into_iter().find(|known| code.as_deref() == Some(*known)).unwrap_or("refused")
+    };
     TokenFault::Refused { status: status.as_u16(), error }
 }
 
@@ -227,6 +241,10 @@ impl TokenEndpoint {
             }
         };
         let status = response.status();
+        let basic_challenge = response.headers().get_all(http::header::WWW_AUTHENTICATE).iter().any(|challenge| {
+            let scheme = challenge.to_str().ok().and_then(|c| c.split_whitespace().next());
+            scheme.is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic"))
+        });
         let body = crate::api::transport::read_capped(response, MAX_ANSWER_BYTES).await.ok();
         crate::telemetry::upstream(
             crate::telemetry::Endpoint::OAuthToken,
@@ -245,7 +263,11 @@ impl TokenEndpoint {
                 refresh: answer.refresh_token.filter(|t| !t.is_empty()).map(TokenString::new),
             });
         }
-        Err(refusal(status, &body))
+        let fault = refusal(status, basic_challenge, &body);
+        if fault == TokenFault::Unavailable {
+            tracing::warn!(status = status.as_u16(), "the token endpoint answered neither tokens nor a refusal");
+        }
+        Err(fault)
     }
 }
 
@@ -255,17 +277,19 @@ mod tests {
 
     #[test]
     fn refusals_are_told_from_outages_and_from_the_app_s_own_faults() {
-        let ends = |status: u16, body: &str| {
-            let fault = refusal(http::StatusCode::from_u16(status).unwrap(), body.as_bytes());
+        let judged = |status: u16, basic_challenge: bool, body: &str| {
+            let fault = refusal(http::StatusCode::from_u16(status).unwrap(), basic_challenge, body.as_bytes());
             match fault {
                 TokenFault::Refused { .. } => Some(!fault.blames_the_client()),
                 _ => None,
             }
         };
+        let ends = |status: u16, body: &str| judged(status, false, body);
         // The grant refused: the session ends.
         assert_eq!(ends(400, r#"{"error":"invalid_grant"}"#), Some(true));
         assert_eq!(ends(400, r#"{"error":"invalid_request"}"#), Some(true));
         assert_eq!(ends(401, r#"{"errors":["Unauthorized"],"statusCode":401}"#), Some(true));
+        assert_eq!(ends(403, r#"{"errors":[],"message":"Forbidden"}"#), Some(true));
         assert_eq!(ends(401, ""), Some(true));
         assert_eq!(ends(403, " \n"), Some(true));
         assert_eq!(ends(400, r#"{"error":"something_new"}"#), Some(true));
@@ -274,17 +298,23 @@ mod tests {
             assert_eq!(ends(400, &format!(r#"{{"error":"{code}"}}"#)), Some(false), "{code}");
         }
         assert_eq!(ends(401, r#"{"error":"invalid_client"}"#), Some(false));
+        assert_eq!(judged(401, true, ""), Some(false), "a Basic challenge: the client's authentication failed");
+        assert_eq!(judged(401, true, r#"{"errors":["Unauthorized"]}"#), Some(false));
+        assert_eq!(judged(400, true, r#"{"error":"invalid_grant"}"#), Some(true), "a challenge counts on a 401 only");
         // Not the token endpoint refusing: an outage, the session stays.
         for status in [301, 302, 307, 404, 405, 407, 408, 409, 421, 425, 429, 500, 502, 503] {
             assert_eq!(ends(status, r#"{"error":"invalid_grant"}"#), None, "{status}");
         }
-        assert_eq!(ends(403, "<html>Forbidden</html>"), None);
-        assert_eq!(ends(401, "Unauthorized"), None);
+        for body in ["<html>Forbidden</html>", "Unauthorized", r#""Unauthorized""#, "403", "[1]", "null", "{}"] {
+            assert_eq!(ends(403, body), None, "{body}");
+        }
+        assert_eq!(ends(401, r#"{"message":"Forbidden"}"#), None, "a gateway's JSON");
+        assert_eq!(ends(400, r#"{"error":42}"#), None);
     }
 
     #[test]
     fn only_oauth_s_codes_are_kept() {
-        let fault = refusal(http::StatusCode::BAD_REQUEST, br#"{"error":"eyJhbGciOi.secret"}"#);
+        let fault = refusal(http::StatusCode::BAD_REQUEST, false, br#"{"error":"eyJhbGciOi.secret"}"#);
         assert_eq!(fault, TokenFault::Refused { status: 400, error: "refused" });
     }
 }

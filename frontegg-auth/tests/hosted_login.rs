@@ -301,13 +301,20 @@ async fn sessions_follow_every_reading_of_refresh_token_rotation() {
     }
     emulator.set_refresh_tokens(RefreshTokens::NotIssued);
     emulator.set_login_token_lifetime(Duration::from_secs(5));
-    // JWTs count whole seconds: logged in just after a second starts, the token has 4.7-5 s
-    // left, so 4.2 s later it is within the refresh margin (a fifth of that) and still valid.
-    let into = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_millis();
-    tokio::time::sleep(Duration::from_millis(u64::from(1000 - into))).await;
-    let (session, _) = log_in(&emulator, login, "/auth/login", "user-1", false).await;
+    // JWTs count whole seconds: logged in within 300 ms of a second's start, the token has
+    // 4.7-5 s left, so 4.2 s after that start it is within the refresh margin (a fifth of its
+    // lifetime) and still valid for 0.8 s.
+    let unix_ms = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let (session, second) = loop {
+        let second = (unix_ms() / 1000 + 1) * 1000;
+        tokio::time::sleep(Duration::from_millis(u64::try_from(second.saturating_sub(unix_ms())).unwrap())).await;
+        let (session, _) = log_in(&emulator, login, "/auth/login", "user-1", false).await;
+        if unix_ms() < second + 300 {
+            break (session, second);
+        }
+    };
     let before = emulator.calls(Endpoint::TokenRefresh);
-    tokio::time::sleep(Duration::from_millis(4200)).await;
+    tokio::time::sleep(Duration::from_millis(u64::try_from((second + 4200).saturating_sub(unix_ms())).unwrap())).await;
     let answer = api(&auth).oneshot(get("/api", Some(&session))).await.unwrap();
     assert_eq!(answer.status(), 200, "nothing to refresh with: served until it expires");
     tokio::time::sleep(Duration::from_millis(1000)).await;
