@@ -7,7 +7,11 @@
 //!
 //! 1. `GET {routes}/login?return_to=/path`: a PKCE verifier, a `state` and a `nonce` (32 random
 //!    bytes each, from the operating system), sealed into a short-lived (10 minutes) login
-//!    cookie that binds them to this browser; a 303 to Frontegg's `/oauth/authorize`.
+//!    cookie that binds them to this browser; a 303 to Frontegg's `/oauth/authorize`. The
+//!    route's `login_hint` (an e-mail to prefill), `organization` (a tenant's custom login, by
+//!    alias), `tenantId` and `prompt` (`login`, `none`, `consent`, `select_account`) are passed
+//!    on; a value longer than 256 characters, holding a control character, or another `prompt`
+//!    is refused (400); any other parameter stays here.
 //! 2. `GET {routes}/callback?code=..&state=..`: the `state` must equal the one sealed in this
 //!    browser's login cookie (a `state` from another browser, forged, or replayed after its login
 //!    ended is refused: login CSRF). The code is exchanged at `/oauth/token` with the PKCE
@@ -235,7 +239,9 @@ impl HostedLogin {
         self.inner.sessions.is_shared()
     }
 
-    /// `GET {routes}/login?return_to=/path`: the redirect to Frontegg's hosted login.
+    /// `GET {routes}/login?return_to=/path`: the redirect to Frontegg's hosted login, with the
+    /// route's `login_hint`, `organization`, `tenantId` and `prompt` passed on (see the module
+    /// docs).
     ///
     /// ```no_run
     /// # async fn demo(auth: frontegg_auth::Authenticator, request: http::Request<()>) {
@@ -265,7 +271,22 @@ impl HostedLogin {
             }
             _ => StepUpRequest::default(),
         };
-        self.start(return_to, &step_up)
+        let mut forwarded = Vec::new();
+        for name in crate::oauth::FORWARDED {
+            let Some(value) = query_value(head.path_and_query(), name) else { continue };
+            let fits = !value.is_empty() && value.chars().count() <= 256 && !value.chars().any(char::is_control);
+            if !fits || (name == "prompt" && !crate::oauth::PROMPTS.contains(&value.as_str())) {
+                crate::telemetry::login(Login::BadParameter);
+                let description = if name == "prompt" {
+                    "prompt must be login, none, consent or select_account".to_owned()
+                } else {
+                    format!("{name} must be 1 to 256 characters, none of them a control character")
+                };
+                return LoginAnswer::error(StatusCode::BAD_REQUEST, "invalid_request", &description, Vec::new());
+            }
+            forwarded.push((name, value));
+        }
+        self.start(return_to, &step_up, &forwarded)
     }
 
     /// The URL of the login route that comes back to `return_to`, for browser routes that send
@@ -277,7 +298,7 @@ impl HostedLogin {
         format!("{}?{query}", self.inner.settings.login_path())
     }
 
-    fn start(&self, return_to: String, step_up: &StepUpRequest) -> LoginAnswer {
+    fn start(&self, return_to: String, step_up: &StepUpRequest, forwarded: &[(&'static str, String)]) -> LoginAnswer {
         let unavailable = || {
             LoginAnswer::error(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -303,7 +324,8 @@ impl HostedLogin {
             .and_then(|plain| settings.keys.seal(&plain, LOGIN_AAD).ok())
             .map(|sealed| URL_SAFE_NO_PAD.encode(sealed));
         let Some(sealed) = sealed else { return unavailable() };
-        let request = Authorize { state: &pending.state, nonce: &pending.nonce, challenge: &pkce.challenge, step_up };
+        let request =
+            Authorize { state: &pending.state, nonce: &pending.nonce, challenge: &pkce.challenge, step_up, forwarded };
         let Ok(url) = crate::oauth::authorize_url(&self.inner.base, settings, &self.inner.client_id, &request) else {
             return unavailable();
         };

@@ -26,7 +26,17 @@ pub(crate) struct Authorize<'a> {
     pub(crate) nonce: &'a str,
     pub(crate) challenge: &'a str,
     pub(crate) step_up: &'a StepUpRequest,
+    /// Parameters of the login route passed on to Frontegg ([`FORWARDED`]).
+    pub(crate) forwarded: &'a [(&'static str, String)],
 }
+
+/// The login route's parameters passed on to Frontegg's authorize request (§1.3 of the fact
+/// sheet): an e-mail to prefill, a tenant's custom login (its alias, or its id), and OIDC's
+/// `prompt`. Anything else on the login route stays there.
+pub(crate) const FORWARDED: [&str; 4] = ["login_hint", "organization", "tenantId", "prompt"];
+
+/// The values OIDC defines for `prompt`.
+pub(crate) const PROMPTS: [&str; 4] = ["login", "none", "consent", "select_account"];
 
 /// The URL of the hosted login for one login.
 pub(crate) fn authorize_url(
@@ -52,6 +62,9 @@ pub(crate) fn authorize_url(
         }
         if let Some(age) = request.step_up.max_age {
             query.append_pair("max_age", &age.to_string());
+        }
+        for (name, value) in request.forwarded {
+            query.append_pair(name, value);
         }
     }
     Ok(url)

@@ -17,14 +17,14 @@
 //! | `frontegg_key_set_last_success_timestamp_seconds` | gauge | – | Unix time of the last successful key fetch (alert on its age) |
 //! | `frontegg_lookups_total` | counter | `kind`: `access_token`, `user`; `level`: `local`, `shared`, `upstream`; `result`: `hit`, `miss`, `error` | rights lookups at each level: the instance's cache, the shared cache (feature `redis`), the Frontegg API (`hit`: an answer, `error`: none) |
 //! | `frontegg_shared_cache_breaker_open` | gauge | – | 1 while Redis is out of use (its breaker open), 0 once it is back; absent until the first opening (the latest change of any authenticator of the process: one per process is the rule) |
-//! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`, `oauth_token`, `token_exchange`; `outcome`: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `error` | each HTTP attempt to Frontegg, retries included |
+//! | `frontegg_upstream_request_duration_seconds` | histogram | `endpoint`: `jwks`, `vendor_configuration`, `vendor_token`, `access_token_lookup`, `user_lookup`, `entitlements_snapshot`, `entitlements_offset`, `management`, `oauth_token`, `token_exchange`; `outcome`: `ok` (2xx), `client_error` (4xx but 429), `rate_limited` (429), `server_error` (5xx), `timeout`, `error` (no answer, or a redirect, which is never followed) | each HTTP attempt to Frontegg, retries included |
 //! | `frontegg_api_calls_total` | counter | `client`: `permissions`, `categories`, `roles`, `users`, `tenants`, `access_tokens`, `api_tokens`, `token_exchange`, `sessions`, `invitations`, `groups`; `outcome`: `ok`, `not_found`, `client_error`, `rate_limited`, `server_error`, `unavailable`, `invalid_answer` | calls of the [management clients](crate::api), once per call whatever its retries (`not_found`: a 404, which a `get` answers as `None`; `unavailable`: Frontegg could not be reached; `invalid_answer`: an answer of the wrong shape or too large); ids refused before any call are not counted |
 //! | `frontegg_vendor_token_renewals_total` | counter | `outcome`: `ok`, `error` | vendor-token requests |
 //! | `frontegg_authorization_denials_total` | counter | `kind`: `permission`, `role`, `tenant`, `step_up`, `entitlement` | requests refused by a requirement (403, and the step-up 401) in the adapters' extractors and middleware ([`Caller::check`](crate::Caller::check)); not guards, whose failure only chooses another route, nor a handler's own `Identity::satisfies` |
 //! | `frontegg_entitlements_snapshot_offset` | gauge | – | the offset of the entitlements snapshot held |
 //! | `frontegg_entitlements_last_load_timestamp_seconds` | gauge | – | Unix time of the last successful snapshot load |
 //! | `frontegg_entitlements_polls_total` | counter | `outcome`: `unchanged`, `changed`, `error` | polls of the snapshot's offset |
-//! | `frontegg_logins_total` | counter | `outcome`: `started`, `ok`, `bad_return_to`, `bad_state`, `denied`, `code_refused`, `token_invalid`, `unavailable` | hosted logins: each redirect to Frontegg (`started`) and each callback's outcome (`bad_state`: no, expired or another browser's login cookie, or a `state` that does not match; `denied`: Frontegg answered with an error; `code_refused`: the token endpoint refused the code; `token_invalid`: an access or ID token that does not verify, or the wrong `nonce`; `unavailable`: Frontegg or the session store could not be reached, or the token endpoint answered neither tokens nor a refusal) |
+//! | `frontegg_logins_total` | counter | `outcome`: `started`, `ok`, `bad_return_to`, `bad_parameter`, `bad_state`, `denied`, `code_refused`, `token_invalid`, `unavailable` | hosted logins: each redirect to Frontegg (`started`), each login refused before it (`bad_return_to`: not a path of this app; `bad_parameter`: a `login_hint`, `organization`, `tenantId` or `prompt` that cannot be passed on), and each callback's outcome (`bad_state`: no, expired or another browser's login cookie, or a `state` that does not match; `denied`: Frontegg answered with an error; `code_refused`: the token endpoint refused the code; `token_invalid`: an access or ID token that does not verify, or the wrong `nonce`; `unavailable`: Frontegg or the session store could not be reached, or the token endpoint answered neither tokens nor a refusal) |
 //! | `frontegg_session_refreshes_total` | counter | `outcome`: `ok`, `ended`, `unavailable` | refreshes of a session's access token (`ended`: Frontegg refused the refresh token, the login gave none, or the refreshed token is another user's or does not verify; the session ends. `unavailable`: Frontegg could not be reached, answered neither tokens nor a refusal (5xx, 408, 429, a redirect, another 4xx, a body in neither error format, an unusable 2xx), refused the app's own client, or the signing keys could not be loaded; the session stays and the request answers 503 once its token has expired) |
 //! | `frontegg_sessions_total` | counter | `event`: `created`, `logout`, `expired`, `unknown`, `cross_site_refused`, `store_unavailable` | session events: created at a login, ended by a logout, found past its absolute lifetime, a cookie naming no session (cleared; a session idle for longer than the idle lifetime is gone from the store, so it counts here), an unsafe cookie-only request from another origin (403), the store failing to answer (503) |
 //!
@@ -242,8 +242,11 @@ impl Attempt {
             Attempt::ServerError
         } else if status.is_client_error() {
             Attempt::ClientError
-        } else {
+        } else if status.is_success() {
             Attempt::Ok
+        } else {
+            // A redirect (never followed) or an informational answer: not what was asked.
+            Attempt::Error
         }
     }
 }
@@ -386,6 +389,7 @@ pub(crate) enum Login {
     Started,
     Ok,
     BadReturnTo,
+    BadParameter,
     BadState,
     Denied,
     CodeRefused,
@@ -398,6 +402,7 @@ pub(crate) fn login(outcome: Login) {
         Login::Started => "started",
         Login::Ok => "ok",
         Login::BadReturnTo => "bad_return_to",
+        Login::BadParameter => "bad_parameter",
         Login::BadState => "bad_state",
         Login::Denied => "denied",
         Login::CodeRefused => "code_refused",
@@ -445,4 +450,25 @@ pub(crate) fn session(event: SessionEvent) {
         SessionEvent::StoreUnavailable => "store_unavailable",
     };
     counter!("frontegg_sessions_total", "event" => event).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Attempt;
+    use http::StatusCode;
+
+    #[test]
+    fn an_attempt_is_named_by_its_status() {
+        for (status, attempt) in [
+            (StatusCode::OK, Attempt::Ok),
+            (StatusCode::NO_CONTENT, Attempt::Ok),
+            (StatusCode::FOUND, Attempt::Error),
+            (StatusCode::NOT_MODIFIED, Attempt::Error),
+            (StatusCode::NOT_FOUND, Attempt::ClientError),
+            (StatusCode::TOO_MANY_REQUESTS, Attempt::RateLimited),
+            (StatusCode::BAD_GATEWAY, Attempt::ServerError),
+        ] {
+            assert_eq!(Attempt::of_status(status), attempt, "{status}");
+        }
+    }
 }

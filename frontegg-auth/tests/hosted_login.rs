@@ -348,3 +348,43 @@ async fn nothing_secret_reaches_debug() {
     let sealed = login_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
     assert!(!shown.contains(&sealed));
 }
+
+/// The login route passes on what Frontegg's authorize request knows of the login (an e-mail
+/// to prefill, a tenant's custom login, `prompt`), nothing else, and refuses values it cannot
+/// pass on.
+#[tokio::test]
+async fn the_login_route_passes_on_hints_and_nothing_else() {
+    let emulator = Emulator::start().await;
+    let auth = authenticator(&emulator, |s| s);
+    let login = auth.hosted_login().unwrap();
+    let route = "/auth/login?return_to=%2Fapp&login_hint=alice%40example.com&organization=acme&tenantId=tenant-1\
+                 &prompt=login&client_id=evil&redirect_uri=https%3A%2F%2Fevil.example&scope=admin&state=mine";
+    let started = login.login(&get(route, None));
+    assert_eq!(started.status(), 303, "{:?}", started.body());
+    let authorize = header(&started, "location").remove(0);
+    let params = query(&authorize);
+    for (name, value) in
+        [("login_hint", "alice@example.com"), ("organization", "acme"), ("tenantId", "tenant-1"), ("prompt", "login")]
+    {
+        assert_eq!(params[name], value, "{name}");
+    }
+    assert_eq!(params["client_id"], emulator.client_id(), "the route's own client_id stays there");
+    assert_eq!(params["redirect_uri"], format!("{APP}/auth/callback"));
+    assert_eq!(params["scope"], "openid email profile");
+    assert_ne!(params["state"], "mine");
+    assert_eq!(authorize.matches("client_id=").count(), 1, "{authorize}");
+    // The hosted login takes such a request, and the login ends as any other.
+    let login_cookie = header(&started, "set-cookie").remove(0).split(';').next().unwrap().to_owned();
+    let back = emulator.sign_in(&authorize, "user-1", false);
+    let done = login.callback(&get(back.strip_prefix(APP).unwrap(), Some(&login_cookie))).await;
+    assert_eq!(done.status(), 303, "{:?}", done.body());
+
+    let long = "a".repeat(257);
+    for bad in ["prompt=always", &format!("login_hint={long}"), "organization=a%0Ab", "tenantId=", "prompt="] {
+        let answer = login.login(&get(&format!("/auth/login?{bad}"), None));
+        assert_eq!(answer.status(), 400, "{bad}");
+        let body = std::str::from_utf8(answer.body()).unwrap();
+        assert!(body.contains("invalid_request"), "{bad}: {body}");
+        assert!(header(&answer, "set-cookie").is_empty() && header(&answer, "location").is_empty(), "{bad}");
+    }
+}
