@@ -44,8 +44,9 @@
 //! The access token is refreshed (`grant_type=refresh_token`) a margin before it expires, one
 //! refresh at a time per session: in process behind a gate, across a fleet behind a short lock
 //! in Redis, because Frontegg may rotate refresh tokens. A refresh Frontegg refuses (a 400, 401
-//! or 403 in OAuth's or Frontegg's error format, or with no body) ends the session, unless the refusal blames the app's own
-//! client (`invalid_client` and the like: a configuration problem). One that fails otherwise
+//! or 403 in OAuth's or Frontegg's error format, or with no body) ends the session, unless the
+//! refusal blames the app's own client (`invalid_client` and the like: a configuration
+//! problem). One that fails otherwise
 //! (the network, a 5xx, 408 or 429, a redirect, another 4xx, a body in neither error format,
 //! an unusable answer) or with such a refusal keeps it: the request is served with the current
 //! token while it is still valid, and answered 503 once it is not. A session Frontegg gave no
@@ -688,11 +689,12 @@ impl HostedLogin {
                 );
                 return unavailable();
             }
-            Err(TokenFault::Refused { error: "invalid_grant", .. }) => return end("invalid_grant").await,
-            // A refresh token refused in another shape ends the session too (see
+            // A refresh token refused in any other shape ends the session too (see
             // `TokenFault::blames_the_client`); said louder, since that shape is unconfirmed.
             Err(TokenFault::Refused { status, error }) => {
-                tracing::warn!(status, error, "Frontegg refused a session's refresh other than with invalid_grant");
+                if error != "invalid_grant" {
+                    tracing::warn!(status, error, "Frontegg refused a session's refresh other than with invalid_grant");
+                }
                 return end(error).await;
             }
             Err(TokenFault::Unavailable | TokenFault::Malformed) => {

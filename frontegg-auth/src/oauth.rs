@@ -99,26 +99,21 @@ struct Answer {
     refresh_token: Option<String>,
 }
 
-/// OAuth's error codes (RFC 6749 §5.2), the only ones kept from an answer (they may be logged).
-const OAUTH_ERRORS: [&str; 6] = [
-    "invalid_grant",
-    "invalid_request",
-    "invalid_client",
-    "unauthorized_client",
-    "unsupported_grant_type",
-    "invalid_scope",
-];
+/// OAuth's error codes (RFC 6749 §5.2) that name the grant or the request: with
+/// [`CLIENT_ERRORS`], the only codes kept from an answer (they may be logged).
+const GRANT_ERRORS: [&str; 2] = ["invalid_grant", "invalid_request"];
 
-/// Those of [`OAUTH_ERRORS`] that name the app's own client rather than the grant.
+/// OAuth's error codes that name the app's own client rather than the grant.
 const CLIENT_ERRORS: [&str; 4] = ["invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope"];
 
 /// Why the token endpoint gave no tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TokenFault {
     /// Frontegg refused the grant: a 400, 401 or 403 whose body is OAuth's error format
-    /// (`{"error": ..}`), Frontegg's own (`{"errors": [..]}`) or empty. The code or the refresh token is no good, or the app's own
-    /// credentials are (see [`TokenFault::blames_the_client`]). `error` is one of OAuth's codes,
-    /// kept only when it is one, else `refused`.
+    /// (`{"error": ..}`), Frontegg's own (`{"errors": [..]}`) or empty. The code or the refresh
+    /// token is no good, or the app's own credentials are (see
+    /// [`TokenFault::blames_the_client`]). `error` is one of OAuth's codes, kept only when it is
+    /// one, else `refused`.
     Refused { status: u16, error: &'static str },
     /// Frontegg could not be reached or timed out; or something else than its token endpoint
     /// answered: a 5xx, 408, 429, a redirect, any other 4xx (a wrong path, a proxy), or a
@@ -132,10 +127,11 @@ pub(crate) enum TokenFault {
 impl TokenFault {
     /// Whether a refusal names the app's own client, credentials or request type (RFC 6749
     /// §5.2; a 401 with a `Basic` challenge is `invalid_client`) rather than the grant: a
-    /// configuration problem, not the user's, which must not end a session. Every other refusal (`invalid_grant`, `invalid_request`, Frontegg's own error
-    /// format, an empty body) counts against the grant, so that a refresh token refused in a
-    /// shape nobody confirmed (Frontegg's Android SDK reads a 401 as "session invalid") ends the
-    /// session instead of answering 503 until its absolute lifetime.
+    /// configuration problem, not the user's, which must not end a session. Every other refusal
+    /// (`invalid_grant`, `invalid_request`, Frontegg's own error format, an empty body) counts
+    /// against the grant, so that a refresh token refused in a shape nobody confirmed
+    /// (Frontegg's Android SDK reads a 401 as "session invalid") ends the session instead of
+    /// answering 503 until its absolute lifetime.
     pub(crate) fn blames_the_client(&self) -> bool {
         matches!(self, TokenFault::Refused { error, .. } if CLIENT_ERRORS.contains(error))
     }
@@ -150,13 +146,14 @@ fn refusal(status: http::StatusCode, basic_challenge: bool, body: &[u8]) -> Toke
     if !matches!(status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
         return TokenFault::Unavailable;
     }
-    let code = match serde_json::from_slice::<Value>(body) {
+    let parsed = serde_json::from_slice::<Value>(body);
+    let code = match &parsed {
         // OAuth's error format, or Frontegg's own (`{"errors": [...]}`).
         Ok(Value::Object(answer))
             if answer.get("error").is_some_and(Value::is_string)
                 || answer.get("errors").is_some_and(Value::is_array) =>
         {
-            answer.get("error").and_then(Value::as_str).map(str::to_owned)
+            answer.get("error").and_then(Value::as_str)
         }
         Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
         // Not the token endpoint's own answer: a gateway's or a firewall's.
@@ -165,7 +162,7 @@ fn refusal(status: http::StatusCode, basic_challenge: bool, body: &[u8]) -> Toke
     let error = if status == StatusCode::UNAUTHORIZED && basic_challenge {
         "invalid_client"
     } else {
-        OAUTH_ERRORS.into_iter().find(|known| code.as_deref() == Some(*known)).unwrap_or("refused")
+        GRANT_ERRORS.into_iter().chain(CLIENT_ERRORS).find(|known| code == Some(*known)).unwrap_or("refused")
     };
     TokenFault::Refused { status: status.as_u16(), error }
 }

@@ -213,7 +213,7 @@ pub(super) struct LoginState {
     pub(super) token_lifetime: Duration,
     pub(super) id_token_nonce: Option<String>,
     pub(super) id_token_issued: bool,
-    pub(super) token_failure: Option<(u16, String)>,
+    pub(super) forced_token_answer: Option<(u16, String)>,
     pub(super) refresh_tokens_mode: RefreshTokens,
     pub(super) token_delay: Duration,
     pub(super) id_token_overrides: Vec<(String, Value)>,
@@ -234,7 +234,7 @@ impl LoginState {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             id_token_nonce: None,
             id_token_issued: true,
-            token_failure: None,
+            forced_token_answer: None,
             refresh_tokens_mode: RefreshTokens::Rotated,
             token_delay: Duration::ZERO,
             id_token_overrides: Vec::new(),
@@ -467,7 +467,7 @@ fn token(
             _ => {}
         }
     }
-    let failure = {
+    let forced = {
         let mut login = shared.login();
         if let Ok(p) = &parsed
             && let Ok(client) = client_of(headers, p)
@@ -489,11 +489,11 @@ fn token(
                 login.remember_secret(verifier);
             }
         }
-        login.token_failure.clone()
+        login.forced_token_answer.clone()
     };
     // The forced answer comes before any check, so that it answers every call, malformed ones
     // included, and consumes nothing.
-    if let Some((status, body)) = failure {
+    if let Some((status, body)) = forced {
         return Err(forced_answer(status, body));
     }
     let p = parsed?;

@@ -56,7 +56,8 @@ impl Emulator {
     /// `server_error` otherwise) and consumes no code and no refresh token. The call is still
     /// counted and its client authentication recorded.
     pub fn set_token_endpoint_failure(&self, status: Option<u16>) {
-        self.shared.login().token_failure = status.map(|status| (status, super::hosted_login::failure_body(status)));
+        self.shared.login().forced_token_answer =
+            status.map(|status| (status, super::hosted_login::failure_body(status)));
     }
 
     /// When `Some((status, body))`, every `/oauth/token` call answers that status with that body
@@ -64,7 +65,7 @@ impl Emulator {
     /// has not confirmed (a 401 in Frontegg's own error format, an empty body, HTML...). `None`
     /// restores normal answers; it undoes [`set_token_endpoint_failure`](Self::set_token_endpoint_failure) too.
     pub fn set_token_endpoint_answer(&self, answer: Option<(u16, &str)>) {
-        self.shared.login().token_failure = answer.map(|(status, body)| (status, body.to_owned()));
+        self.shared.login().forced_token_answer = answer.map(|(status, body)| (status, body.to_owned()));
     }
 
     /// What the token endpoint does with refresh tokens from now on (default
